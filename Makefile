@@ -1,0 +1,30 @@
+# Makefile for jobconfig, built with PGXS.
+#
+# Every src/*.c is part of the library; the install script is the
+# concatenation of src/sql/*.sql in name order (one file per concern);
+# every sql/*.sql is a regression suite, run after sql/setup.sql.
+
+EXTENSION = jobconfig
+EXTVERSION = 1.0
+
+MODULE_big = jobconfig
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(wildcard $(EXTENSION)--*--*.sql)
+
+REGRESS_SUITES = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS = setup $(filter-out setup,$(REGRESS_SUITES))
+REGRESS_OPTS = --inputdir=. --dbname=jobconfig_regress
+
+TAP_TESTS = 1
+
+PG_CPPFLAGS = -I$(srcdir)/src -Wall -Werror
+SHLIB_LINK = -lcurl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
+	cat $^ > $@

@@ -1,0 +1,5 @@
+-- jobconfig 1.0: declarative job configurations, triggers, executions,
+-- changelog and notification outbox.  Built by concatenating src/sql/*.sql
+-- in name order; each file holds one concern.
+
+\echo Use "CREATE EXTENSION jobconfig" to load this file. \quit
