@@ -22,9 +22,18 @@ TAP_TESTS = 1
 PG_CPPFLAGS = -I$(srcdir)/src -Wall -Werror
 SHLIB_LINK = -lcurl
 
+# No LLVM bitcode: JIT inlining of these functions gains nothing, and it
+# would make clang a build dependency.
+override with_llvm = no
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 	cat $^ > $@
+
+# The regression suites in the order they run, for scripts/test.sh.
+print-regress:
+	@echo $(REGRESS)
+.PHONY: print-regress

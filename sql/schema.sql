@@ -1,0 +1,44 @@
+-- schema: the objects CREATE EXTENSION makes, and the indexes the workers
+-- rely on.
+SELECT c.relname, c.relkind, c.relrowsecurity AS rls
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'jobconfig' AND c.relkind IN ('r', 'v')
+ ORDER BY c.relname;
+
+SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) LIKE '%WHERE%' AS partial
+  FROM pg_index WHERE indrelid IN ('jobconfig.job_configs'::regclass, 'jobconfig.job_executions'::regclass,
+                                   'jobconfig.job_changelog'::regclass, 'jobconfig.notification_outbox'::regclass)
+ ORDER BY 1::text;
+
+-- the queue index serves the executors' claim order
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF)
+SELECT id FROM jobconfig.job_executions
+ WHERE status = 'queued' ORDER BY priority DESC, scheduled_for, id LIMIT 1;
+EXPLAIN (COSTS OFF)
+SELECT id FROM jobconfig.job_configs
+ WHERE enabled AND next_run_at IS NOT NULL ORDER BY next_run_at LIMIT 1;
+RESET enable_seqscan;
+
+SELECT column_name, data_type, is_nullable
+  FROM information_schema.columns
+ WHERE table_schema = 'jobconfig' AND table_name = 'job_executions'
+ ORDER BY ordinal_position;
+
+-- every function has a comment, and the API carries the seed's names
+SELECT p.proname
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'jobconfig' AND obj_description(p.oid, 'pg_proc') IS NULL
+   AND p.prorettype <> 'trigger'::regtype
+ ORDER BY 1;
+SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, p.prorettype::regtype AS returns
+  FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+ WHERE n.nspname = 'jobconfig' AND p.proname IN
+       ('create_job', 'update_job', 'delete_job', 'set_job_enabled', 'toggle_job_enabled', 'run_job',
+        'cancel_execution', 'get_enabled_jobs', 'get_jobs_by_trigger', 'record_job_execution',
+        'get_job_execution_history', 'get_latest_job_executions', 'get_latest_execution_status',
+        'is_job_healthy', 'add_changelog_entry', 'payload_schema')
+ ORDER BY 1;
+
+-- tables whose rows pg_dump must keep
+SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'jobconfig' ORDER BY 1::text;
