@@ -131,6 +131,8 @@ typedef struct CronToken
 typedef struct CronParser
 {
 	CronSchedule *schedule;
+	const char *field_start;	/* the field being parsed, for details */
+	const char *field_end;
 	char	   *detail;			/* set on the first error */
 } CronParser;
 
@@ -152,6 +154,8 @@ static bool CronParseInterval(const char *p, const char *end,
 static bool CronParseKeyword(const char *p, const char *end,
 							 CronSchedule *schedule, char **detail);
 static bool CronCheckDatesOccur(CronParser *parser);
+static void CronUnexpected(CronParser *parser, CronFieldId field,
+						   const char *p);
 static char *CronQuote(const char *start, int len);
 static bool CronIsBlank(char c);
 static bool CronIsSpace(char c);
@@ -439,6 +443,8 @@ CronParseField(CronParser *parser, CronFieldId field, const char *p,
 	bool		star = (*p == '*');
 
 	*bits = 0;
+	parser->field_start = p;
+	parser->field_end = end;
 	switch (field)
 	{
 		case FIELD_HOUR:
@@ -574,11 +580,7 @@ CronParseElement(CronParser *parser, CronFieldId field, const char *p,
 
 	if (p < end && *p != ',')
 	{
-		parser->detail =
-			psprintf("unexpected \"%s\" in the %s field \"%s\" (%s)",
-					 CronQuote(p, 1), spec->name,
-					 CronQuote(element, (int) (end - element)),
-					 spec->range_text);
+		CronUnexpected(parser, field, p);
 		return NULL;
 	}
 
@@ -619,11 +621,7 @@ CronParseValue(CronParser *parser, CronFieldId field, const char *p,
 	if (token.len == 0)
 	{
 		if (p < end)
-			parser->detail =
-				psprintf("unexpected \"%s\" in the %s field \"%s\" (%s)",
-						 CronQuote(p, 1), spec->name,
-						 CronQuote(token.start, (int) (end - token.start)),
-						 spec->range_text);
+			CronUnexpected(parser, field, p);
 		else
 			parser->detail =
 				psprintf("a value is missing at the end of the %s field (%s)",
@@ -754,6 +752,22 @@ CronCheckDatesOccur(CronParser *parser)
 		psprintf("day-of-month value %d never occurs in %s (1-%d)",
 				 first_day, months.data, longest);
 	return false;
+}
+
+/*
+ * CronUnexpected
+ *	  Set the detail for a character that cannot stand at p, quoting the
+ *	  whole field for context.
+ */
+static void
+CronUnexpected(CronParser *parser, CronFieldId field, const char *p)
+{
+	parser->detail =
+		psprintf("unexpected \"%s\" in the %s field \"%s\" (%s)",
+				 CronQuote(p, 1), field_specs[field].name,
+				 CronQuote(parser->field_start,
+						   (int) (parser->field_end - parser->field_start)),
+				 field_specs[field].range_text);
 }
 
 /*
