@@ -20,11 +20,11 @@ SELECT jobconfig.update_job('log-job', (SELECT payload FROM jobconfig.job_config
 -- a rotated secret is recorded as changed, both values redacted
 SELECT jobconfig.update_job('log-job',
     jsonb_set((SELECT payload FROM jobconfig.job_configs WHERE job_id = 'log-job'),
-              '{trigger,webhook,secret}', '"second-secret-123456"')) ->> 'job_id';
+              '{trigger,webhook,secret}', '"second-secret-123456"'::jsonb)) ->> 'job_id';
 -- a Slack URL moved to another host shows the hosts only
 SELECT jobconfig.update_job('log-job',
     jsonb_set((SELECT payload FROM jobconfig.job_configs WHERE job_id = 'log-job'),
-              '{notifications,slack,webhookUrl}', '"https://alerts.example.com/hook/token"')) ->> 'job_id';
+              '{notifications,slack,webhookUrl}', '"https://alerts.example.com/hook/token"'::jsonb)) ->> 'job_id';
 SELECT jobconfig.set_job_enabled('log-job', false) ->> 'enabled' AS enabled;
 SELECT jobconfig.update_job('log-job', meta => '{"title": "Renamed", "tags": ["nightly"]}') ->> 'job_id';
 SELECT jobconfig.add_changelog_entry('log-job', 'Paused during the migration');

@@ -89,6 +89,28 @@ IsObject(const JsonbValue *value)
 }
 
 /*
+ * WithoutUnrecorded
+ *	  A document recorded whole (a created or deleted job's meta) loses the
+ *	  keys whose paths are not recorded.
+ */
+static Jsonb *
+WithoutUnrecorded(Jsonb *doc, const char *path)
+{
+	const char *const *skip;
+	int			len = strlen(path);
+
+	if (!JB_ROOT_IS_OBJECT(doc))
+		return doc;
+	for (skip = UnrecordedPaths; *skip; skip++)
+		if (strncmp(*skip, path, len) == 0 && (*skip)[len] == '.' &&
+			strchr(*skip + len + 1, '.') == NULL)
+			doc = DatumGetJsonbP(DirectFunctionCall2(jsonb_delete,
+													 JsonbPGetDatum(doc),
+													 CStringGetTextDatum(*skip + len + 1)));
+	return doc;
+}
+
+/*
  * DiffValues
  *	  Compare two values at "path": objects key by key, anything else as a
  *	  whole (an array that changed is recorded old and new in full).
@@ -148,8 +170,8 @@ DiffValues(ChangeSet *changes, const char *path, JsonbValue *old_value,
 		return;
 	}
 
-	old_doc = old_value ? JsonbValueToJsonb(old_value) : NULL;
-	new_doc = new_value ? JsonbValueToJsonb(new_value) : NULL;
+	old_doc = old_value ? WithoutUnrecorded(JsonbValueToJsonb(old_value), path) : NULL;
+	new_doc = new_value ? WithoutUnrecorded(JsonbValueToJsonb(new_value), path) : NULL;
 	if (old_doc != NULL && new_doc != NULL &&
 		compareJsonbContainers(&old_doc->root, &new_doc->root) == 0)
 		return;

@@ -294,8 +294,13 @@ ResolveSecrets(pg_uuid_t *id, bool is_update, PayloadResult *result,
 			strcmp(PayloadRedactSecret(slot, final[slot]),
 				   PayloadRedactSecret(slot, stored[slot])) == 0)
 		{
-			Jsonb	   *redacted = DatumGetJsonbP(DirectFunctionCall1(to_jsonb,
-																	  CStringGetTextDatum(PayloadRedactSecret(slot, final[slot]))));
+			StringInfoData quoted;
+			Jsonb	   *redacted;
+
+			initStringInfo(&quoted);
+			escape_json(&quoted, PayloadRedactSecret(slot, final[slot]));
+			redacted = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+														  CStringGetDatum(quoted.data)));
 
 			ChangeSetAdd(changes, SecretPaths[slot], redacted, redacted);
 		}

@@ -46,6 +46,27 @@ static void ValidateValue(Walk *walk, const FieldSpec *spec, JsonbValue *value,
 						  const char *path, JsonbParseState **state);
 
 /*
+ * QuoteValue
+ *	  A user's value as it appears in a message: JSON-quoted, so control
+ *	  characters cannot break the one-problem-per-line layout, and cut at
+ *	  64 bytes.
+ */
+static char *
+QuoteValue(const char *value, int len)
+{
+	StringInfoData buf;
+	int			shown = Min(len, 64);
+
+	/* Do not cut a multibyte character in two. */
+	shown = pg_mbcliplen(value, len, shown);
+	initStringInfo(&buf);
+	escape_json(&buf, pnstrdup(value, shown));
+	if (shown < len)
+		appendStringInfoString(&buf, "...");
+	return buf.data;
+}
+
+/*
  * ChildPath
  *	  "path.key", or path["key"] for a key that is not a plain identifier
  *	  (keys written by users may hold anything, even newlines).
@@ -53,7 +74,6 @@ static void ValidateValue(Walk *walk, const FieldSpec *spec, JsonbValue *value,
 static char *
 ChildPath(const char *path, const char *key, int keylen)
 {
-	StringInfoData buf;
 	bool		plain = keylen > 0 && keylen <= 64;
 	int			i;
 
@@ -62,12 +82,7 @@ ChildPath(const char *path, const char *key, int keylen)
 	if (plain)
 		return psprintf("%s.%.*s", path, keylen, key);
 
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, path);
-	appendStringInfoChar(&buf, '[');
-	escape_json(&buf, pnstrdup(key, Min(keylen, 64)));
-	appendStringInfoChar(&buf, ']');
-	return buf.data;
+	return psprintf("%s[%s]", path, QuoteValue(key, keylen));
 }
 
 /*
@@ -403,10 +418,8 @@ CheckString(Walk *walk, const FieldSpec *spec, char **value, const char *path)
 		}
 		if (*allowed == NULL)
 		{
-			for (allowed++; *allowed; allowed++)
-				appendStringInfo(&list, ", %s", *allowed);
-			ProblemAdd(walk->problems, path, "\"%s\" is not one of %s",
-					   *value, list.data);
+			ProblemAdd(walk->problems, path, "%s is not one of %s",
+					   QuoteValue(*value, strlen(*value)), list.data);
 			return false;
 		}
 	}
@@ -416,8 +429,8 @@ CheckString(Walk *walk, const FieldSpec *spec, char **value, const char *path)
 		if (spec->secret != SECRET_NONE)
 			ProblemAdd(walk->problems, path, "%s", spec->pattern_rule);
 		else
-			ProblemAdd(walk->problems, path, "\"%s\" %s", *value,
-					   spec->pattern_rule);
+			ProblemAdd(walk->problems, path, "%s %s",
+					   QuoteValue(*value, strlen(*value)), spec->pattern_rule);
 		return false;
 	}
 	if (spec->check != NULL &&
@@ -505,8 +518,8 @@ ValidateStringArray(Walk *walk, const FieldSpec *spec, JsonbContainer *array,
 		for (j = 0; j < i; j++)
 			if (items[j] != NULL && strcmp(items[j], items[i]) == 0)
 			{
-				ProblemAdd(walk->problems, item_path,
-						   "\"%s\" is listed twice", items[i]);
+				ProblemAdd(walk->problems, item_path, "%s is listed twice",
+						   QuoteValue(items[i], strlen(items[i])));
 				break;
 			}
 		PushString(state, WJB_ELEM, items[i]);
@@ -591,9 +604,9 @@ ValidateValue(Walk *walk, const FieldSpec *spec, JsonbValue *value,
 	if (!type_ok)
 	{
 		if (value->type == jbvString && spec->secret == SECRET_NONE)
-			ProblemAdd(walk->problems, path, "must be %s, not a string (\"%.*s\")",
+			ProblemAdd(walk->problems, path, "must be %s, not a string (%s)",
 					   ExpectedType(spec->kind),
-					   Min(value->val.string.len, 64), value->val.string.val);
+					   QuoteValue(value->val.string.val, value->val.string.len));
 		else
 			ProblemAdd(walk->problems, path, "must be %s, not %s",
 					   ExpectedType(spec->kind), DescribeType(value));

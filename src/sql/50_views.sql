@@ -5,7 +5,8 @@
 CREATE FUNCTION jobconfig.trigger_summary(job jobconfig.job_configs) RETURNS text
     LANGUAGE sql STABLE AS $$
     SELECT CASE job.trigger_type
-        WHEN 'schedule' THEN format('%s (%s)', job.cron, job.timezone)
+        WHEN 'schedule' THEN format('%s (%s, %s)', job.cron,
+            jobconfig.cron_describe(job.cron), job.timezone)
         WHEN 'webhook' THEN format('webhook %s', job.webhook_path)
         WHEN 'dependency' THEN format('after %s %s (%s)',
             CASE job.payload #>> '{trigger,dependency,mode}' WHEN 'any' THEN 'any of' ELSE 'all of' END,
