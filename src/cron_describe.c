@@ -184,7 +184,9 @@ CronDescribeTimes(StringInfo buf, const CronSchedule *schedule, bool *listed)
 	}
 	else if (hours.values[hours.count - 1] - hours.values[0] ==
 			 hours.count - 1)
-		appendStringInfo(buf, " between %02d:00 and %02d:59",
+		appendStringInfo(buf, every_phrase ?
+						 " between %02d:00 and %02d:59" :
+						 " of every hour from %02d:00 through %02d:00",
 						 hours.values[0], hours.values[hours.count - 1]);
 	else
 		CronAppendList(buf, &hours, NULL, " during hours ", " and ");
@@ -246,16 +248,14 @@ CronDescribeDates(StringInfo buf, const CronSchedule *schedule,
 {
 	CronValues	days = CronValuesOf(schedule->days_of_month, 1, 31);
 	int			step = CronUniformStep(&days, 1, 31);
+	bool		stepped = !schedule->last_day_of_month && step > 1 &&
+		days.count > 4;
 
 	if (schedule->last_day_of_month)
 		appendStringInfoString(buf, "on the last day");
-	else if (step > 1 && days.count > 4)
-	{
+	else if (stepped)
 		appendStringInfo(buf, "on every %d%s day", step,
 						 CronOrdinalSuffix(step));
-		if (days.values[0] != 1)
-			appendStringInfo(buf, " from day %d", days.values[0]);
-	}
 	else
 		CronAppendList(buf, &days, NULL,
 					   days.count == 1 ? "on day " : "on days ", " and ");
@@ -267,6 +267,8 @@ CronDescribeDates(StringInfo buf, const CronSchedule *schedule,
 	}
 	else
 		appendStringInfoString(buf, " of the month");
+	if (stepped && days.values[0] != 1)
+		appendStringInfo(buf, " starting on day %d", days.values[0]);
 }
 
 /*

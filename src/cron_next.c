@@ -100,6 +100,10 @@ typedef struct CronWall
 
 static void CronZoneSpanFind(const pg_tz *tz, TimestampTz t,
 							 CronZoneSpan *span);
+static void CronZoneSpanFrom(const pg_tz *tz, TimestampTz edge,
+							 int64 prev_offset, CronZoneSpan *span);
+static void CronZoneSpanFill(const pg_tz *tz, pg_time_t secs,
+							 CronZoneSpan *span);
 static bool CronZoneOffsetAt(const pg_tz *tz, pg_time_t secs, long *offset,
 							 pg_time_t *boundary, long *next_offset);
 static bool CronNextSlot(const CronSchedule *schedule, int64 lo,
@@ -168,7 +172,7 @@ CronNextAfter(const CronSchedule *schedule, TimestampTz after,
 		/* The slot lies beyond this span: step over the transition. */
 		edge = span.end;
 		old_offset = span.offset;
-		CronZoneSpanFind(tz, edge, &span);
+		CronZoneSpanFrom(tz, edge, old_offset, &span);
 		if (span.offset > old_offset)
 		{
 			/* Gap: a skipped slot fires at the transition itself. */
@@ -193,10 +197,8 @@ CronNextAfter(const CronSchedule *schedule, TimestampTz after,
 /*
  * CronZoneSpanFind
  *	  Fill *span with the span of "tz" that contains instant t, from the
- *	  per-backend cache when possible.
- *
- * Transitions that change only the abbreviation or the isdst flag, not the
- * offset, are merged into the span around them.
+ *	  per-backend cache when possible; on a miss, look back up to
+ *	  CRON_LOOKBACK_SECS for the offset change that began it.
  */
 static void
 CronZoneSpanFind(const pg_tz *tz, TimestampTz t, CronZoneSpan *span)
@@ -205,10 +207,6 @@ CronZoneSpanFind(const pg_tz *tz, TimestampTz t, CronZoneSpan *span)
 	pg_time_t	secs;
 	pg_time_t	boundary;
 	pg_time_t	probe;
-	long		offset;
-	long		next_offset;
-	bool		has_boundary;
-	int			merged;
 
 	cached = &zone_cache[((uintptr_t) tz >> 4) % CRON_ZONE_CACHE_SIZE];
 	if (cached->tz == tz && cached->start <= t && t < cached->end)
@@ -218,22 +216,7 @@ CronZoneSpanFind(const pg_tz *tz, TimestampTz t, CronZoneSpan *span)
 	}
 
 	secs = (pg_time_t) CronFloorDiv(t, USECS_PER_SEC) + CRON_UNIX_TO_PG_SECS;
-	has_boundary = CronZoneOffsetAt(tz, secs, &offset, &boundary,
-									&next_offset);
-	for (merged = 0; has_boundary && next_offset == offset && merged < 8;
-		 merged++)
-	{
-		long		same_offset;
-
-		has_boundary = CronZoneOffsetAt(tz, boundary, &same_offset,
-										&boundary, &next_offset);
-	}
-
-	span->tz = tz;
-	span->offset = (int64) offset * USECS_PER_SEC;
-	span->end = has_boundary ?
-		((int64) boundary - CRON_UNIX_TO_PG_SECS) * USECS_PER_SEC :
-		PG_INT64_MAX;
+	CronZoneSpanFill(tz, secs, span);
 
 	/* Find the offset change that began the span, if it is recent. */
 	probe = secs - CRON_LOOKBACK_SECS;
@@ -257,6 +240,58 @@ CronZoneSpanFind(const pg_tz *tz, TimestampTz t, CronZoneSpan *span)
 	}
 
 	*cached = *span;
+}
+
+/*
+ * CronZoneSpanFrom
+ *	  Fill *span with the span that begins at transition "edge", whose
+ *	  previous offset is known; no look-back needed.  Cached like
+ *	  CronZoneSpanFind's result.
+ */
+static void
+CronZoneSpanFrom(const pg_tz *tz, TimestampTz edge, int64 prev_offset,
+				 CronZoneSpan *span)
+{
+	pg_time_t	secs = (pg_time_t) (edge / USECS_PER_SEC) + CRON_UNIX_TO_PG_SECS;
+
+	CronZoneSpanFill(tz, secs, span);
+	span->start = edge;
+	span->prev_offset = prev_offset;
+	zone_cache[((uintptr_t) tz >> 4) % CRON_ZONE_CACHE_SIZE] = *span;
+}
+
+/*
+ * CronZoneSpanFill
+ *	  Set the zone, offset and end of the span containing Unix time secs.
+ *
+ * Transitions that change only the abbreviation or the isdst flag, not the
+ * offset, are merged into the span around them.
+ */
+static void
+CronZoneSpanFill(const pg_tz *tz, pg_time_t secs, CronZoneSpan *span)
+{
+	pg_time_t	boundary;
+	long		offset;
+	long		next_offset;
+	bool		has_boundary;
+	int			merged;
+
+	has_boundary = CronZoneOffsetAt(tz, secs, &offset, &boundary,
+									&next_offset);
+	for (merged = 0; has_boundary && next_offset == offset && merged < 8;
+		 merged++)
+	{
+		long		same_offset;
+
+		has_boundary = CronZoneOffsetAt(tz, boundary, &same_offset,
+										&boundary, &next_offset);
+	}
+
+	span->tz = tz;
+	span->offset = (int64) offset * USECS_PER_SEC;
+	span->end = has_boundary ?
+		((int64) boundary - CRON_UNIX_TO_PG_SECS) * USECS_PER_SEC :
+		PG_INT64_MAX;
 }
 
 /*

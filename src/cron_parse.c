@@ -772,15 +772,36 @@ CronUnexpected(CronParser *parser, CronFieldId field, const char *p)
 
 /*
  * CronQuote
- *	  A palloc'd copy of user text for a detail, cut short with "..." when
- *	  long (huge numbers and garbage should not flood the message).
+ *	  A palloc'd copy of user text for a detail: control characters shown
+ *	  as escapes ("\n", "\x01") so the detail stays on one line, and long
+ *	  text cut short with "..." (huge numbers and garbage should not flood
+ *	  the message).
  */
 static char *
 CronQuote(const char *start, int len)
 {
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < len && i < CRON_QUOTE_MAX; i++)
+	{
+		unsigned char c = (unsigned char) start[i];
+
+		if (c == '\n')
+			appendStringInfoString(&buf, "\\n");
+		else if (c == '\t')
+			appendStringInfoString(&buf, "\\t");
+		else if (c == '\r')
+			appendStringInfoString(&buf, "\\r");
+		else if (c < 0x20 || c == 0x7F)
+			appendStringInfo(&buf, "\\x%02x", c);
+		else
+			appendStringInfoChar(&buf, (char) c);
+	}
 	if (len > CRON_QUOTE_MAX)
-		return psprintf("%.*s...", CRON_QUOTE_MAX, start);
-	return pnstrdup(start, len);
+		appendStringInfoString(&buf, "...");
+	return buf.data;
 }
 
 /* CronIsBlank: the field separators, space and tab (as in pg_cron). */
