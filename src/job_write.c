@@ -43,11 +43,15 @@
 #include "changelog.h"
 #include "cron.h"
 #include "job_graph.h"
+#include "job_write.h"
 #include "payload.h"
+#include "wakeup.h"
 
 PG_FUNCTION_INFO_V1(jobconfig_job_configs_before_write);
 PG_FUNCTION_INFO_V1(jobconfig_job_configs_before_delete);
 PG_FUNCTION_INFO_V1(jobconfig_check_writer);
+
+bool		JobWriteBypass = false;
 
 /* Where each secret lives in a payload, for messages and the changelog. */
 static const char *const SecretPaths[SECRET_SLOT_COUNT] = {
@@ -116,7 +120,7 @@ static CatalogQuery CancelQueuedRuns = {
 
 static CatalogQuery CancelRunningRuns = {
 	"UPDATE jobconfig.job_executions SET cancel_requested = true"
-	" WHERE job_config_id = $1 AND status = 'running'",
+	" WHERE job_config_id = $1 AND status = 'running' RETURNING id",
 	1, {UUIDOID}
 };
 
@@ -551,6 +555,10 @@ jobconfig_job_configs_before_write(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(trigdata->tg_relation);
 	new_tuple = is_update ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
 
+	/* The scheduler advancing next_run_at: nothing to check or record. */
+	if (JobWriteBypass && is_update)
+		return PointerGetDatum(new_tuple);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
@@ -640,6 +648,7 @@ jobconfig_job_configs_before_write(PG_FUNCTION_ARGS)
 	result = heap_modify_tuple(new_tuple, desc, values, nulls, replace);
 
 	SPI_finish();
+	WakeupSchedulerAtCommit(row.id);
 	return PointerGetDatum(result);
 }
 
@@ -698,6 +707,13 @@ jobconfig_job_configs_before_delete(PG_FUNCTION_ARGS)
 	CatalogExecute(&CancelQueuedRuns, args, NULL, false, 0);
 	CatalogExecute(&CancelRunningRuns, args, NULL, false, 0);
 	AccessRestoreUser(&owner);
+	for (uint64 row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+
+		WakeupCancelAtCommit(DatumGetInt64(CatalogGetDatum(row, 1, &isnull)),
+							 CANCEL_JOB_DELETED, who);
+	}
 
 	ChangeSetInit(&changes);
 	ChangeSetDiff(&changes, "payload", old.payload, NULL);
@@ -705,6 +721,7 @@ jobconfig_job_configs_before_delete(PG_FUNCTION_ARGS)
 	ChangelogWrite(old.id, old.job_id, who, "deleted", &changes);
 
 	SPI_finish();
+	WakeupSchedulerAtCommit(old.id);
 	return PointerGetDatum(trigdata->tg_trigtuple);
 }
 

@@ -19,11 +19,18 @@
 #include "utils/guc.h"
 
 #include "jobconfig.h"
+#include "shmem.h"
 
 PG_MODULE_MAGIC;
 
 char	   *jobconfig_reader_roles = NULL;
 char	   *jobconfig_writer_roles = NULL;
+bool		jobconfig_enabled = true;
+int			jobconfig_max_workers = 4;
+int			jobconfig_max_databases = 8;
+int			jobconfig_log_max_bytes = 65536;
+int			jobconfig_history_days = 30;
+int			jobconfig_retention_batch_size = 1000;
 bool		jobconfig_preloaded = false;
 
 void		_PG_init(void);
@@ -62,5 +69,80 @@ _PG_init(void)
 							   GUC_LIST_INPUT,
 							   NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("jobconfig.enabled",
+							 "Fires and runs jobs when on; off pauses all of them.",
+							 "Runs in progress finish; schedule slots that pass "
+							 "while off are missed runs, handled by each job's "
+							 "missedRuns policy when it is turned back on.",
+							 &jobconfig_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("jobconfig.log_max_bytes",
+							"Size at which a run's captured log is truncated.",
+							"Messages beyond it are dropped and the log is "
+							"marked truncated; the error is always kept.",
+							&jobconfig_log_max_bytes,
+							65536, 1024, 16 * 1024 * 1024,
+							PGC_SIGHUP,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("jobconfig.history_days",
+							"Days finished executions are kept, unless a job says otherwise.",
+							"0 keeps them forever.",
+							&jobconfig_history_days,
+							30, 0, 36500,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("jobconfig.retention_batch_size",
+							"Executions deleted per transaction by history retention.",
+							NULL,
+							&jobconfig_retention_batch_size,
+							1000, 10, 100000,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
+	/*
+	 * The rest sizes shared memory and starts workers, which only a library
+	 * loaded at server start may do.
+	 */
+	if (!jobconfig_preloaded)
+	{
+		MarkGUCPrefixReserved("jobconfig");
+		return;
+	}
+
+	DefineCustomIntVariable("jobconfig.max_workers",
+							"Executors (persistent background workers) per database.",
+							"Each database with jobconfig uses this many "
+							"background workers, plus one scheduler and, for the "
+							"server, one launcher: raise max_worker_processes "
+							"to match.",
+							&jobconfig_max_workers,
+							4, 1, 64,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("jobconfig.max_databases",
+							"Databases that may run jobconfig at the same time.",
+							NULL,
+							&jobconfig_max_databases,
+							8, 1, 1024,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
+
+	/* After every definition: it drops unknown placeholders. */
 	MarkGUCPrefixReserved("jobconfig");
+
+	ShmemRegister();
+	WakeupRegister();
+	LauncherRegister();
 }

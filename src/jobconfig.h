@@ -20,8 +20,18 @@
 /* Settings (see jobconfig.c for their documentation). */
 extern char *jobconfig_reader_roles;
 extern char *jobconfig_writer_roles;
+extern bool jobconfig_enabled;
+extern int	jobconfig_max_workers;
+extern int	jobconfig_max_databases;
+extern int	jobconfig_log_max_bytes;
+extern int	jobconfig_history_days;
+extern int	jobconfig_retention_batch_size;
 
 /* True when the library was loaded through shared_preload_libraries. */
 extern bool jobconfig_preloaded;
+
+/* Module entry points called from _PG_init (preloaded only). */
+extern void LauncherRegister(void);
+extern void WakeupRegister(void);
 
 #endif							/* JOBCONFIG_H */

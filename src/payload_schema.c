@@ -313,7 +313,7 @@ AppendCronField(StringInfo out, const char *value, bool last_day)
 	StringInfoData element;
 
 	initStringInfo(&element);
-	appendStringInfo(&element, "(?:\\*|%s(?:-%s)?)(?:/[0-9]{1,2})?", value, value);
+	appendStringInfo(&element, "(?:\\*|%s(?:-%s)?)(?:/[0-9]+)?", value, value);
 	if (last_day)
 		appendStringInfoString(&element, "|\\$");
 	appendStringInfo(out, "(?:%s)(?:,(?:%s))*", element.data, element.data);
@@ -321,9 +321,11 @@ AppendCronField(StringInfo out, const char *value, bool last_day)
 
 /*
  * PayloadSchemaCronPattern
- *	  A pattern that catches most malformed schedules (wrong field count,
- *	  out-of-range values, unknown names).  The server checks more: reversed
- *	  ranges, steps beyond the field, dates that never occur.
+ *	  A pattern that accepts every schedule the cron engine accepts (leading
+ *	  comment lines, leading zeros and "+5 seconds" included) and catches
+ *	  most malformed ones: wrong field count, out-of-range values, unknown
+ *	  names.  The server checks more: reversed ranges, steps beyond the
+ *	  field, dates that never occur.
  */
 void
 PayloadSchemaCronPattern(StringInfo schema)
@@ -342,21 +344,22 @@ PayloadSchemaCronPattern(StringInfo schema)
 	const char *const *alias;
 
 	initStringInfo(&month);
-	appendStringInfoString(&month, "(?:0?[1-9]|1[0-2]");
+	appendStringInfoString(&month, "(?:0*(?:[1-9]|1[0-2])");
 	AppendNames(&month, months);
 	appendStringInfoChar(&month, ')');
 	initStringInfo(&day);
-	appendStringInfoString(&day, "(?:0?[0-7]");
+	appendStringInfoString(&day, "(?:0*[0-7]");
 	AppendNames(&day, days);
 	appendStringInfoChar(&day, ')');
 
 	initStringInfo(&pattern);
-	appendStringInfoString(&pattern, "^\\s*(?:");
-	AppendCronField(&pattern, "(?:[0-5]?[0-9])", false);
+	/* Blank and comment lines may come first, as in a crontab. */
+	appendStringInfoString(&pattern, "^\\s*(?:#[^\\n]*\\n\\s*)*(?:");
+	AppendCronField(&pattern, "0*(?:[0-5]?[0-9])", false);
 	appendStringInfoString(&pattern, "\\s+");
-	AppendCronField(&pattern, "(?:[01]?[0-9]|2[0-3])", false);
+	AppendCronField(&pattern, "0*(?:1?[0-9]|2[0-3])", false);
 	appendStringInfoString(&pattern, "\\s+");
-	AppendCronField(&pattern, "(?:0?[1-9]|[12][0-9]|3[01])", true);
+	AppendCronField(&pattern, "0*(?:[1-9]|[12][0-9]|3[01])", true);
 	appendStringInfoString(&pattern, "\\s+");
 	AppendCronField(&pattern, month.data, false);
 	appendStringInfoString(&pattern, "\\s+");
@@ -368,7 +371,7 @@ PayloadSchemaCronPattern(StringInfo schema)
 			appendStringInfoChar(&pattern, '|');
 		AppendCaseless(&pattern, *alias);
 	}
-	appendStringInfoString(&pattern, ")|0?(?:[1-9]|[1-5][0-9])\\s*");
+	appendStringInfoString(&pattern, ")|\\+?0*(?:[1-9]|[1-5][0-9])\\s*");
 	AppendCaseless(&pattern, "second");
 	appendStringInfoString(&pattern, "[Ss]?)\\s*$");
 

@@ -310,6 +310,13 @@ static const FieldSpec NotificationFields[] = {
 	{0}
 };
 
+static const FieldSpec HistoryFields[] = {
+	{.name = "retentionDays", .kind = FIELD_INTEGER, .required = true,
+		.minimum = 1, .maximum = 36500,
+		.description = "Days this job's finished executions are kept"},
+	{0}
+};
+
 static const FieldSpec PayloadFields[] = {
 	{.name = "enabled", .kind = FIELD_BOOLEAN, .default_json = "true",
 		.description = "A disabled job is never started"},
@@ -322,6 +329,8 @@ static const FieldSpec PayloadFields[] = {
 	{.name = "notifications", .kind = FIELD_OBJECT, .default_json = "{}",
 		.fields = NotificationFields,
 		.description = "Who hears about finished runs"},
+	{.name = "history", .kind = FIELD_OBJECT, .fields = HistoryFields,
+		.description = "How long this job's history is kept; without it, the server's jobconfig.history_days applies"},
 	{0}
 };
 

@@ -110,6 +110,13 @@ CREATE INDEX job_executions_job_idx
 -- Each schedule slot of a job produces at most one execution.
 CREATE UNIQUE INDEX job_executions_slot_key
     ON jobconfig.job_executions (job_config_id, scheduled_for) WHERE trigger_source = 'schedule';
+-- A job's queued and running runs (concurrency policies, health).
+CREATE INDEX job_executions_active_idx
+    ON jobconfig.job_executions (job_config_id) WHERE status IN ('queued', 'running');
+-- The runs a run caused (retries, downstream runs), and keeping cause_id's
+-- foreign key cheap when retention deletes the cause.
+CREATE INDEX job_executions_cause_idx
+    ON jobconfig.job_executions (cause_id) WHERE cause_id IS NOT NULL;
 -- Retention deletes the oldest finished runs first.
 CREATE INDEX job_executions_finished_idx
     ON jobconfig.job_executions (finished_at) WHERE finished_at IS NOT NULL;
@@ -171,6 +178,9 @@ COMMENT ON COLUMN jobconfig.notification_outbox.recipients IS
 
 CREATE INDEX notification_outbox_pending_idx
     ON jobconfig.notification_outbox (next_attempt_at) WHERE status = 'pending';
+-- Keeps execution_id's foreign key cheap when retention deletes executions.
+CREATE INDEX notification_outbox_execution_idx
+    ON jobconfig.notification_outbox (execution_id) WHERE execution_id IS NOT NULL;
 
 -- pg_dump must save the rows users put in these tables.
 SELECT pg_catalog.pg_extension_config_dump('jobconfig.job_configs', '');

@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * execution_state.h
+ *	  The states of an execution and the moves between them.
+ *
+ * IDENTIFICATION
+ *	  src/execution_state.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JOBCONFIG_EXECUTION_STATE_H
+#define JOBCONFIG_EXECUTION_STATE_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+#include "utils/jsonb.h"
+
+typedef enum ExecutionStatus
+{
+	EXEC_QUEUED,
+	EXEC_RUNNING,
+	EXEC_SUCCEEDED,
+	EXEC_FAILED,
+	EXEC_TIMED_OUT,
+	EXEC_CANCELLED,
+	EXEC_SKIPPED
+} ExecutionStatus;
+
+/* The end of a run, as recorded. */
+typedef struct RunEnd
+{
+	int64		execution_id;
+	ExecutionStatus status;
+	TimestampTz started_at;
+	TimestampTz finished_at;
+	Jsonb	   *log;
+	char	   *error;
+} RunEnd;
+
+extern const char *ExecutionStatusName(ExecutionStatus status);
+extern void ExecutionRecordEnd(const RunEnd *end);
+extern void ExecutionHandBack(List *execution_ids);
+extern void ExecutionFinish(List *execution_ids);
+
+#endif							/* JOBCONFIG_EXECUTION_STATE_H */

@@ -1,0 +1,795 @@
+/*-------------------------------------------------------------------------
+ *
+ * executor.c
+ *	  An executor: a persistent background worker that claims queued runs
+ *	  of its database, highest priority first then oldest, and runs them.
+ *
+ * No process and no connection is started per run.  An idle executor
+ * sleeps on its latch; a backend that queues a run sets it at commit
+ * (wakeup.c).  Claiming is one UPDATE ... FOR UPDATE SKIP LOCKED, committed
+ * before any run starts, so a crash always leaves an account of what was
+ * running (maintenance.c).
+ *
+ * Runs that may run inside a transaction (run_sql.c) are run in batches:
+ * each in its own subtransaction of one batch transaction, its record
+ * written in that transaction after it, so that a run's effects and its
+ * "succeeded" commit together, and a whole batch costs one WAL flush.  The
+ * batch grows while runs are short (doubling up to MAX_BATCH) and falls
+ * back to one run when one is not; runs claimed but not started when a
+ * batch has used up BATCH_BUDGET_MS go back to the queue.  A command that
+ * must run at top level (VACUUM, CALL, BEGIN...) ends the batch and runs on
+ * its own, as psql -c would run it.
+ *
+ * IDENTIFICATION
+ *	  src/executor.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "execution_state.h"
+#include "jobconfig.h"
+#include "run_log.h"
+#include "run_session.h"
+#include "run_sql.h"
+#include "shmem.h"
+#include "workers.h"
+
+/* Runs claimed at once, at most. */
+#define MAX_BATCH 64
+
+/* Runs shorter than this on average let the next batch grow. */
+#define SHORT_RUN_US 2000
+
+/* A batch starts no new run after this long. */
+#define BATCH_BUDGET_MS 50
+
+/* A claimed run and what it needs to run. */
+typedef struct ClaimedRun
+{
+	int64		execution_id;
+	char	   *job_id;
+	int			attempt;
+	int			priority;
+	TimestampTz scheduled_for;
+	Jsonb	   *input;
+	Oid			run_as;
+	char	   *role_name;
+	char	   *command;		/* NULL when the job no longer exists */
+	int			timeout_seconds;
+	bool		enabled;
+} ClaimedRun;
+
+static WorkerPlace place;
+static ExecutorSlot *my_executor = NULL;
+static MemoryContext batch_context = NULL;
+static MemoryContext run_context = NULL;
+static int	batch_limit = 1;
+
+static CatalogQuery ClaimRuns = {
+	"WITH next AS ("
+	"  SELECT q.id, j.enabled, j.run_as AS job_run_as,"
+	"         j.payload #>> '{execution,command}' AS command,"
+	"         (j.payload #>> '{execution,timeoutSeconds}')::integer AS timeout_seconds"
+	"    FROM jobconfig.job_executions q"
+	"    LEFT JOIN jobconfig.job_configs j ON j.id = q.job_config_id"
+	"   WHERE q.status = 'queued' AND q.scheduled_for <= pg_catalog.now()"
+	"   ORDER BY q.priority DESC, q.scheduled_for, q.id"
+	"   LIMIT $1 FOR UPDATE OF q SKIP LOCKED)"
+	" UPDATE jobconfig.job_executions e"
+	"    SET status = 'running', started_at = pg_catalog.clock_timestamp(),"
+	"        worker_pid = $2, run_as = coalesce(next.job_run_as, e.run_as)"
+	"   FROM next WHERE e.id = next.id"
+	" RETURNING e.id, e.job_id, e.attempt, e.priority, e.scheduled_for, e.input,"
+	"           e.run_as, next.command, next.timeout_seconds, next.enabled",
+	2, {INT4OID, INT4OID}
+};
+
+static CatalogQuery NextDueTime = {
+	"SELECT min(scheduled_for) FROM jobconfig.job_executions"
+	" WHERE status = 'queued' AND scheduled_for > pg_catalog.now()",
+	0, {InvalidOid}
+};
+
+PGDLLEXPORT void jobconfig_executor_main(Datum main_arg);
+
+/*
+ * CompareClaims
+ *	  The claim order: highest priority, then oldest slot, then oldest id.
+ */
+static int
+CompareClaims(const ListCell *a, const ListCell *b)
+{
+	const ClaimedRun *x = lfirst(a);
+	const ClaimedRun *y = lfirst(b);
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->scheduled_for != y->scheduled_for)
+		return x->scheduled_for < y->scheduled_for ? -1 : 1;
+	return x->execution_id < y->execution_id ? -1 : (x->execution_id > y->execution_id);
+}
+
+/*
+ * SetIdle
+ *	  Tell backends queueing runs whether to set this executor's latch.
+ */
+static void
+SetIdle(bool idle)
+{
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	my_executor->idle = idle;
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * Claim
+ *	  Claim up to "limit" due runs, and commit the claim: from here on each
+ *	  is accounted for even if this process dies.  Returns them in claim
+ *	  order (in batch_context), or NIL.
+ */
+static List *
+Claim(int limit)
+{
+	List	   *claimed = NIL;
+	Datum		args[2] = {Int32GetDatum(limit), Int32GetDatum(MyProcPid)};
+	uint64		row;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	CatalogExecute(&ClaimRuns, args, NULL, false, 0);
+
+	for (row = 0; row < SPI_processed; row++)
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_context);
+		ClaimedRun *run = palloc0(sizeof(ClaimedRun));
+		bool		isnull;
+		Datum		d;
+
+		run->execution_id = DatumGetInt64(CatalogGetDatum(row, 1, &isnull));
+		run->job_id = CatalogGetText(row, 2);
+		run->attempt = DatumGetInt32(CatalogGetDatum(row, 3, &isnull));
+		run->priority = DatumGetInt32(CatalogGetDatum(row, 4, &isnull));
+		run->scheduled_for = DatumGetTimestampTz(CatalogGetDatum(row, 5, &isnull));
+		d = CatalogGetDatum(row, 6, &isnull);
+		run->input = isnull ? NULL : DatumGetJsonbPCopy(d);
+		d = CatalogGetDatum(row, 7, &isnull);
+		run->run_as = isnull ? InvalidOid : DatumGetObjectId(d);
+		run->role_name = isnull ? "?" : CatalogGetText(row, 7);
+		run->command = CatalogGetText(row, 8);
+		d = CatalogGetDatum(row, 9, &isnull);
+		run->timeout_seconds = isnull ? 3600 : DatumGetInt32(d);
+		d = CatalogGetDatum(row, 10, &isnull);
+		run->enabled = !isnull && DatumGetBool(d);
+		claimed = lappend(claimed, run);
+		MemoryContextSwitchTo(old);
+	}
+
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+	list_sort(claimed, CompareClaims);
+	return claimed;
+}
+
+/*
+ * IdleWaitMs
+ *	  How long to sleep with nothing to do: until the earliest queued run
+ *	  that is not due yet (a retry waiting out its delay), at most a minute.
+ */
+static long
+IdleWaitMs(void)
+{
+	long		wait_ms = 60 * 1000L;
+	bool		isnull;
+	Datum		next;
+
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	CatalogExecute(&NextDueTime, NULL, NULL, true, 1);
+	next = CatalogGetDatum(0, 1, &isnull);
+	if (!isnull)
+		wait_ms = Min(wait_ms, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+															   DatumGetTimestampTz(next)) + 1);
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+	return wait_ms;
+}
+
+/*
+ * InterruptedStatus
+ *	  The status and message of a run that raised an error.
+ */
+static ExecutionStatus
+InterruptedStatus(RunInterruption why, const char *by, ErrorData *error,
+				  int timeout_seconds, char **message)
+{
+	switch (why)
+	{
+		case RUN_TIMED_OUT:
+			*message = psprintf("timed out after %d s", timeout_seconds);
+			return EXEC_TIMED_OUT;
+		case RUN_CANCELLED_BY_USER:
+			*message = psprintf("cancelled by %s while running", by[0] ? by : "a user");
+			return EXEC_CANCELLED;
+		case RUN_REPLACED:
+			*message = pstrdup("cancelled: replaced by a newer run of its schedule");
+			return EXEC_CANCELLED;
+		case RUN_JOB_DELETED:
+			*message = psprintf("cancelled: the job was deleted by %s while it ran", by);
+			return EXEC_CANCELLED;
+		default:
+			*message = pstrdup(error->message ? error->message : "unknown error");
+			return EXEC_FAILED;
+	}
+}
+
+/*
+ * EndOf
+ *	  The record of a run that ran: its status, times and log.
+ */
+static RunEnd
+EndOf(ClaimedRun *run, TimestampTz started, RunOutcome *outcome,
+	  ErrorData *error, RunInterruption why, const char *by)
+{
+	RunEnd		end;
+
+	end.execution_id = run->execution_id;
+	end.started_at = started;
+	end.finished_at = GetCurrentTimestamp();
+	end.error = NULL;
+	if (error == NULL)
+	{
+		end.status = EXEC_SUCCEEDED;
+		if (outcome->left_block_open)
+			end.error = pstrdup("succeeded, but left a transaction block open, which was rolled back");
+	}
+	else
+		end.status = InterruptedStatus(why, by, error, run->timeout_seconds,
+									   &end.error);
+	end.log = RunLogBuild(outcome->command_tag, outcome->rows, error);
+	return end;
+}
+
+/*
+ * SpiBegin, SpiEnd
+ *	  Connect to SPI for jobconfig's own bookkeeping, with a snapshot when
+ *	  the transaction has none active (between a top-level command's
+ *	  statements it has not).
+ */
+static bool
+SpiBegin(void)
+{
+	bool		pushed = !ActiveSnapshotSet();
+
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	return pushed;
+}
+
+static void
+SpiEnd(bool pushed)
+{
+	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
+}
+
+/*
+ * RecordNow
+ *	  Record an end; its id joins the runs whose retries and downstream
+ *	  runs are queued before the transaction commits.
+ */
+static void
+RecordNow(const RunEnd *end, List **finished)
+{
+	int64	   *id = MemoryContextAlloc(batch_context, sizeof(int64));
+	bool		pushed = SpiBegin();
+
+	ExecutionRecordEnd(end);
+	SpiEnd(pushed);
+	*id = end->execution_id;
+	*finished = lappend(*finished, id);
+}
+
+/*
+ * FinishNow
+ *	  Queue the retries and downstream runs of the ended runs.
+ */
+static void
+FinishNow(List *finished)
+{
+	bool		pushed = SpiBegin();
+
+	ExecutionFinish(finished);
+	SpiEnd(pushed);
+}
+
+/*
+ * RunWithoutRunning
+ *	  A claimed run that cannot start: its job was deleted or disabled.
+ */
+static void
+RunWithoutRunning(ClaimedRun *run, List **finished)
+{
+	RunEnd		end;
+
+	end.execution_id = run->execution_id;
+	end.started_at = GetCurrentTimestamp();
+	end.finished_at = end.started_at;
+	end.log = NULL;
+	end.status = EXEC_CANCELLED;
+	end.error = pstrdup(run->command == NULL ?
+						"cancelled: the job no longer exists" :
+						"cancelled: the job was disabled before the run started");
+	RecordNow(&end, finished);
+}
+
+/*
+ * RunInSubtransaction
+ *	  Run one command inside the batch transaction, in a subtransaction of
+ *	  its own, and record how it ended in the batch transaction.
+ */
+static void
+RunInSubtransaction(ClaimedRun *run, List *raw, List **finished)
+{
+	MemoryContext old_context = CurrentMemoryContext;
+	ResourceOwner old_owner = CurrentResourceOwner;
+	RunIdentity identity = {run->execution_id, run->job_id, run->attempt,
+	run->run_as, run->role_name, run->timeout_seconds, run->command, run->input};
+	RunOutcome	outcome = {{0}};
+	ErrorData  *error = NULL;
+	TimestampTz started = GetCurrentTimestamp();
+	RunInterruption why;
+	char		by[NAMEDATALEN];
+	RunEnd		end;
+
+	RunLogBegin();
+	RunSessionBegin(&identity);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(run_context);
+	PG_TRY();
+	{
+		int			nest = NewGUCNestLevel();
+		SavedIdentity saved = RunSessionBecome(run->run_as);
+
+		RunInTransaction(raw, run->command, &outcome);
+		RunSessionReturn(saved);
+		AtEOXact_GUC(false, nest);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(run_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old_context);
+	CurrentResourceOwner = old_owner;
+
+	RunLogEnd();
+	why = RunSessionEnd(by);
+	RunSessionClean();
+	end = EndOf(run, started, &outcome, error, why, by);
+	RecordNow(&end, finished);
+}
+
+/* What RecordBeforeCommit needs. */
+typedef struct TopLevelRecord
+{
+	ClaimedRun *run;
+	TimestampTz started;
+	RunOutcome *outcome;
+	SavedIdentity saved;
+	bool		recorded;
+	List	  **finished;
+} TopLevelRecord;
+
+/*
+ * RecordBeforeCommit
+ *	  At top level, the run's success is recorded in the transaction of its
+ *	  last statement, so that both commit together.
+ */
+static void
+RecordBeforeCommit(void *arg)
+{
+	TopLevelRecord *rec = arg;
+	RunEnd		end;
+	MemoryContext old = MemoryContextSwitchTo(run_context);
+
+	RunSessionReturn(rec->saved);
+	RunLogEnd();
+	end = EndOf(rec->run, rec->started, rec->outcome, NULL, RUN_NOT_INTERRUPTED, "");
+	RecordNow(&end, rec->finished);
+	RunSessionClean();
+	FinishNow(*rec->finished);
+	rec->recorded = true;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * RunTopLevel
+ *	  Run one command outside any batch, as psql -c would.  Called and
+ *	  returns outside any transaction.
+ */
+static void
+RunTopLevel(ClaimedRun *run, List *raw)
+{
+	RunIdentity identity = {run->execution_id, run->job_id, run->attempt,
+	run->run_as, run->role_name, run->timeout_seconds, run->command, run->input};
+	RunOutcome	outcome = {{0}};
+	List	   *finished = NIL;
+	TopLevelRecord rec = {run, GetCurrentTimestamp(), &outcome, {0}, false, &finished};
+	ErrorData  *error = NULL;
+	RunInterruption why;
+	char		by[NAMEDATALEN];
+
+	RunLogBegin();
+	RunSessionBegin(&identity);
+	MemoryContextSwitchTo(run_context);
+	PG_TRY();
+	{
+		rec.saved = RunSessionBecome(run->run_as);
+		RunAtTopLevel(raw, run->command, &outcome, RecordBeforeCommit, &rec);
+		RunSessionReturn(rec.saved);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(run_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		RunSessionReturn(rec.saved);
+	}
+	PG_END_TRY();
+
+	RunLogEnd();
+	why = RunSessionEnd(by);
+
+	/* Settings the command changed, at session level too, go. */
+	StartTransactionCommand();
+	ResetAllOptions();
+	if (!rec.recorded)
+	{
+		RunEnd		end = EndOf(run, rec.started, &outcome, error, why, by);
+
+		RecordNow(&end, &finished);
+		RunSessionClean();
+		FinishNow(finished);
+	}
+	CommitTransactionCommand();
+}
+
+/*
+ * ParseCommand
+ *	  The raw statements of a command, or NIL with the run recorded as
+ *	  failed when it does not parse.
+ */
+static List *
+ParseCommand(ClaimedRun *run, List **finished)
+{
+	MemoryContext old = MemoryContextSwitchTo(run_context);
+	List	   *raw = NIL;
+
+	PG_TRY();
+	{
+		raw = pg_parse_query(run->command);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error = CopyErrorData();
+		RunOutcome	outcome = {{0}};
+		RunEnd		end;
+
+		FlushErrorState();
+		RunLogBegin();
+		RunLogEnd();
+		end = EndOf(run, GetCurrentTimestamp(), &outcome, error,
+					RUN_NOT_INTERRUPTED, "");
+		RecordNow(&end, finished);
+		raw = NIL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return raw;
+}
+
+/*
+ * BeginBatch
+ *	  A new batch transaction.
+ */
+static void
+BeginBatch(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+/*
+ * CommitBatch
+ *	  Queue what the ended runs call for, hand back the unstarted ones,
+ *	  then commit: one WAL flush for the whole batch.
+ */
+static void
+CommitBatch(List *finished, List *unstarted)
+{
+	bool		pushed = SpiBegin();
+
+	ExecutionHandBack(unstarted);
+	ExecutionFinish(finished);
+	SpiEnd(pushed);
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
+ * RunOne
+ *	  Run one claimed run in the batch transaction (or, for a command that
+ *	  needs it, at top level between two batch transactions).
+ */
+static void
+RunOne(ClaimedRun *run, List **finished)
+{
+	List	   *raw;
+
+	MemoryContextReset(run_context);
+	if (run->command == NULL || !run->enabled)
+	{
+		RunWithoutRunning(run, finished);
+		return;
+	}
+	raw = ParseCommand(run, finished);
+	if (raw == NIL)
+		return;
+	if (RunNeedsTopLevel(raw))
+	{
+		CommitBatch(*finished, NIL);
+		*finished = NIL;
+		RunTopLevel(run, raw);
+		BeginBatch();
+		return;
+	}
+	RunInSubtransaction(run, raw, finished);
+}
+
+/*
+ * RecordCommitFailure
+ *	  A run whose own transaction failed to commit (a deferred constraint,
+ *	  a serialization failure): record the error, in a new transaction.
+ */
+static void
+RecordCommitFailure(ClaimedRun *run, ErrorData *error)
+{
+	RunOutcome	outcome = {{0}};
+	List	   *finished = NIL;
+	RunEnd		end;
+
+	BeginBatch();
+	RunLogBegin();
+	RunLogEnd();
+	end = EndOf(run, GetCurrentTimestamp(), &outcome, error,
+				RUN_NOT_INTERRUPTED, "");
+	RecordNow(&end, &finished);
+	CommitBatch(finished, NIL);
+}
+
+/*
+ * CommitGroup
+ *	  Commit the runs of the batch transaction.  Should the commit fail
+ *	  (deferred constraints are checked only now), none of the group's
+ *	  effects or records survived: run each again in a transaction of its
+ *	  own, so that only the run at fault fails, as it would have alone.
+ */
+static void
+CommitGroup(List *group, List *finished, List *unstarted)
+{
+	MemoryContext old = CurrentMemoryContext;
+	ErrorData  *error = NULL;
+	ListCell   *lc;
+
+	PG_TRY();
+	{
+		CommitBatch(finished, unstarted);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(batch_context);
+		error = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	if (error == NULL)
+		return;
+
+	batch_limit = 1;
+	if (list_length(group) == 1)
+	{
+		RecordCommitFailure(linitial(group), error);
+		BeginBatch();
+		CommitBatch(NIL, unstarted);
+		return;
+	}
+	foreach(lc, group)
+	{
+		List	   *one_finished = NIL;
+
+		BeginBatch();
+		RunOne(lfirst(lc), &one_finished);
+		CommitGroup(list_make1(lfirst(lc)), one_finished, NIL);
+	}
+	BeginBatch();
+	CommitBatch(NIL, unstarted);
+}
+
+/*
+ * RunBatch
+ *	  Run the claimed runs in claim order, as many per transaction as
+ *	  their commands allow, and adapt the next batch's size.
+ */
+static void
+RunBatch(List *claimed)
+{
+	TimestampTz batch_start = GetCurrentTimestamp();
+	List	   *finished = NIL;
+	List	   *unstarted = NIL;
+	List	   *group = NIL;
+	bool		all_short = true;
+	ListCell   *lc;
+
+	BeginBatch();
+	foreach(lc, claimed)
+	{
+		ClaimedRun *run = lfirst(lc);
+		TimestampTz run_start = GetCurrentTimestamp();
+		MemoryContext old;
+
+		CHECK_FOR_INTERRUPTS();
+		if (TimestampDifferenceExceeds(batch_start, run_start, BATCH_BUDGET_MS))
+		{
+			/* Out of time: the rest go back to the queue, for anyone. */
+			for (; lc != NULL; lc = lnext(claimed, lc))
+			{
+				int64	   *id = MemoryContextAlloc(batch_context, sizeof(int64));
+
+				*id = ((ClaimedRun *) lfirst(lc))->execution_id;
+				old = MemoryContextSwitchTo(batch_context);
+				unstarted = lappend(unstarted, id);
+				MemoryContextSwitchTo(old);
+			}
+			break;
+		}
+
+		old = MemoryContextSwitchTo(batch_context);
+		group = lappend(group, run);
+		MemoryContextSwitchTo(old);
+		RunOne(run, &finished);
+		if (finished == NIL)
+		{
+			/* It ran at top level, committing the group before it. */
+			group = NIL;
+			all_short = false;
+		}
+		else if (TimestampDifferenceExceeds(run_start, GetCurrentTimestamp(),
+											SHORT_RUN_US / 1000))
+			all_short = false;
+	}
+	CommitGroup(group, finished, unstarted);
+
+	if (all_short && unstarted == NIL && list_length(claimed) == batch_limit)
+		batch_limit = Min(batch_limit * 2, MAX_BATCH);
+	else if (!all_short || unstarted != NIL)
+		batch_limit = 1;
+}
+
+/*
+ * ExecutorDetach
+ *	  on_shmem_exit: free the slot.
+ */
+static void
+ExecutorDetach(int code, Datum arg)
+{
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	if (my_executor->pid == MyProcPid)
+	{
+		my_executor->pid = 0;
+		my_executor->latch = NULL;
+		my_executor->idle = false;
+		my_executor->execution_id = 0;
+	}
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * jobconfig_executor_main
+ *	  Entry point of an executor.
+ */
+void
+jobconfig_executor_main(Datum main_arg)
+{
+	place = WorkerPlaceOf(main_arg);
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
+	pgstat_report_appname(psprintf("jobconfig executor %d", place.executor + 1));
+
+	my_executor = &DatabaseSlotAt(place.slot)->executors[place.executor];
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	my_executor->pid = MyProcPid;
+	my_executor->latch = MyLatch;
+	my_executor->idle = false;
+	my_executor->execution_id = 0;
+	LWLockRelease(JobconfigState->lock);
+	on_shmem_exit(ExecutorDetach, 0);
+
+	batch_context = AllocSetContextCreate(TopMemoryContext, "jobconfig batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	run_context = AllocSetContextCreate(TopMemoryContext, "jobconfig run",
+										ALLOCSET_DEFAULT_SIZES);
+	RunLogInstall();
+	RunSessionInstall(my_executor);
+
+	/* Every message a job raises reaches the log hook (run_log.c). */
+	SetConfigOption("log_min_messages", "info", PGC_SUSET, PGC_S_OVERRIDE);
+
+	for (;;)
+	{
+		List	   *claimed;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextReset(batch_context);
+		SetIdle(true);
+		ResetLatch(MyLatch);
+		claimed = jobconfig_enabled ? Claim(batch_limit) : NIL;
+		if (claimed == NIL)
+		{
+			long		wait_ms = jobconfig_enabled ? IdleWaitMs() : -1;
+
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
+							 (wait_ms >= 0 ? WL_TIMEOUT : 0),
+							 wait_ms, PG_WAIT_EXTENSION);
+			continue;
+		}
+		SetIdle(false);
+		RunBatch(claimed);
+	}
+}

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * schedule_fire.h
+ *	  Turning due schedule slots into execution records.
+ *
+ * IDENTIFICATION
+ *	  src/schedule_fire.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JOBCONFIG_SCHEDULE_FIRE_H
+#define JOBCONFIG_SCHEDULE_FIRE_H
+
+#include "schedule_table.h"
+
+extern void ScheduleFire(List *jobs, TimestampTz now);
+extern void ScheduleFireReboot(List *jobs, TimestampTz start);
+
+#endif							/* JOBCONFIG_SCHEDULE_FIRE_H */

@@ -1,0 +1,272 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  The shared state of jobconfig's workers, and the wake-ups that go
+ *	  through it.
+ *
+ * Nothing in jobconfig polls.  A backend that queues a run wakes the idle
+ * executors of its database through their latches, at commit (so a run
+ * that rolled back wakes no one); a backend that changes a job tells the
+ * scheduler which job changed, at commit; CREATE EXTENSION wakes the
+ * launcher.  All of it goes through this small shared segment, sized at
+ * server start from jobconfig.max_databases and jobconfig.max_workers,
+ * under one LWLock: every operation here is a handful of loads and stores.
+ *
+ * IDENTIFICATION
+ *	  src/shmem.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <signal.h>
+
+#include "miscadmin.h"
+#include "nodes/pg_list.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+
+#include "jobconfig.h"
+#include "shmem.h"
+
+JobconfigShared *JobconfigState = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/*
+ * DatabaseSlotSize
+ *	  Bytes of one database slot, executors included.
+ */
+Size
+DatabaseSlotSize(void)
+{
+	return MAXALIGN(add_size(offsetof(DatabaseSlot, executors),
+							 mul_size(sizeof(ExecutorSlot),
+									  jobconfig_max_workers)));
+}
+
+/*
+ * SharedSize
+ *	  Bytes of the whole segment.
+ */
+static Size
+SharedSize(void)
+{
+	return add_size(MAXALIGN(sizeof(JobconfigShared)),
+					mul_size(DatabaseSlotSize(), jobconfig_max_databases));
+}
+
+/*
+ * ShmemRequest
+ *	  shmem_request_hook: reserve the segment and its lock.
+ */
+static void
+ShmemRequest(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(SharedSize());
+	RequestNamedLWLockTranche("jobconfig", 1);
+}
+
+/*
+ * ShmemStartup
+ *	  shmem_startup_hook: create the segment, or attach to it.
+ */
+static void
+ShmemStartup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	JobconfigState = ShmemInitStruct("jobconfig", SharedSize(), &found);
+	if (!found)
+	{
+		memset(JobconfigState, 0, SharedSize());
+		JobconfigState->lock = &(GetNamedLWLockTranche("jobconfig"))->lock;
+		JobconfigState->max_databases = jobconfig_max_databases;
+		JobconfigState->max_workers = jobconfig_max_workers;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * ShmemRegister
+ *	  Install the hooks; called from _PG_init when preloaded.
+ */
+void
+ShmemRegister(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = ShmemRequest;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = ShmemStartup;
+}
+
+/*
+ * DatabaseSlotAt
+ *	  The index-th database slot.
+ */
+DatabaseSlot *
+DatabaseSlotAt(int index)
+{
+	Assert(index >= 0 && index < JobconfigState->max_databases);
+	return (DatabaseSlot *) ((char *) JobconfigState +
+							 MAXALIGN(sizeof(JobconfigShared)) +
+							 index * DatabaseSlotSize());
+}
+
+/*
+ * DatabaseSlotFind
+ *	  The index of the slot of a database, or -1.  Caller holds the lock.
+ */
+int
+DatabaseSlotFind(Oid dboid)
+{
+	int			i;
+
+	for (i = 0; i < JobconfigState->max_databases; i++)
+		if (DatabaseSlotAt(i)->dboid == dboid)
+			return i;
+	return -1;
+}
+
+/*
+ * ShmemWakeLauncher
+ *	  A database gained the extension: the launcher looks again.
+ */
+void
+ShmemWakeLauncher(void)
+{
+	if (JobconfigState == NULL)
+		return;
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	JobconfigState->extension_generation++;
+	if (JobconfigState->launcher_latch)
+		SetLatch(JobconfigState->launcher_latch);
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * ShmemWakeExecutors
+ *	  Runs were queued in this database: wake its idle executors.  A busy
+ *	  one looks for more work by itself when it finishes.
+ */
+void
+ShmemWakeExecutors(Oid dboid)
+{
+	int			index;
+
+	if (JobconfigState == NULL)
+		return;
+	LWLockAcquire(JobconfigState->lock, LW_SHARED);
+	index = DatabaseSlotFind(dboid);
+	if (index >= 0)
+	{
+		DatabaseSlot *db = DatabaseSlotAt(index);
+		int			i;
+
+		for (i = 0; i < JobconfigState->max_workers; i++)
+			if (db->executors[i].pid != 0 && db->executors[i].idle)
+				SetLatch(db->executors[i].latch);
+	}
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * ShmemWakeScheduler
+ *	  Something the scheduler of this database should look at happened.
+ */
+void
+ShmemWakeScheduler(Oid dboid)
+{
+	int			index;
+
+	if (JobconfigState == NULL)
+		return;
+	LWLockAcquire(JobconfigState->lock, LW_SHARED);
+	index = DatabaseSlotFind(dboid);
+	if (index >= 0 && DatabaseSlotAt(index)->scheduler_latch)
+		SetLatch(DatabaseSlotAt(index)->scheduler_latch);
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * ShmemQueueChanges
+ *	  Tell the scheduler which jobs changed (a List of pg_uuid_t *).  When
+ *	  the queue is full it is marked overflowed and the scheduler reloads
+ *	  every job instead: nothing is lost, it only costs more.
+ */
+void
+ShmemQueueChanges(Oid dboid, List *job_config_ids)
+{
+	int			index;
+	ListCell   *lc;
+
+	if (JobconfigState == NULL)
+		return;
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	index = DatabaseSlotFind(dboid);
+	if (index >= 0)
+	{
+		DatabaseSlot *db = DatabaseSlotAt(index);
+
+		foreach(lc, job_config_ids)
+		{
+			if (db->change_count == CHANGE_QUEUE_SIZE)
+			{
+				db->change_overflow = true;
+				break;
+			}
+			db->changes[(db->change_start + db->change_count) % CHANGE_QUEUE_SIZE] =
+				*(pg_uuid_t *) lfirst(lc);
+			db->change_count++;
+		}
+		if (db->scheduler_latch)
+			SetLatch(db->scheduler_latch);
+	}
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * ShmemCancelRun
+ *	  Interrupt the executor running execution_id, if one is: record why,
+ *	  then send it SIGINT, which cancels the statement in progress.  Returns
+ *	  whether an executor was running it.
+ */
+bool
+ShmemCancelRun(Oid dboid, int64 execution_id, CancelReason reason,
+			   const char *by)
+{
+	int			index;
+	bool		found = false;
+
+	if (JobconfigState == NULL)
+		return false;
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	index = DatabaseSlotFind(dboid);
+	if (index >= 0)
+	{
+		DatabaseSlot *db = DatabaseSlotAt(index);
+		int			i;
+
+		for (i = 0; i < JobconfigState->max_workers; i++)
+		{
+			ExecutorSlot *ex = &db->executors[i];
+
+			if (ex->pid != 0 && ex->execution_id == execution_id)
+			{
+				ex->cancel_reason = reason;
+				strlcpy(ex->cancelled_by, by ? by : "", NAMEDATALEN);
+				kill(ex->pid, SIGINT);
+				found = true;
+			}
+		}
+	}
+	LWLockRelease(JobconfigState->lock);
+	return found;
+}

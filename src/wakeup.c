@@ -1,0 +1,231 @@
+/*-------------------------------------------------------------------------
+ *
+ * wakeup.c
+ *	  Wake-ups sent at commit: a queued run wakes the executors, a changed
+ *	  job wakes the scheduler, a cancelled run interrupts its executor, a
+ *	  created or dropped extension wakes the launcher or the scheduler.
+ *
+ * Work is announced only once the transaction that made it has committed,
+ * so a worker woken up always finds it, and a transaction that rolls back
+ * (a run_job in a failed transaction, say) wakes no one.  What a
+ * transaction has to announce is collected here, in TopTransactionContext,
+ * and sent from a transaction callback at commit.
+ *
+ * IDENTIFICATION
+ *	  src/wakeup.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "jobconfig.h"
+#include "shmem.h"
+#include "wakeup.h"
+
+PG_FUNCTION_INFO_V1(jobconfig_wake_executors);
+PG_FUNCTION_INFO_V1(jobconfig_announce_install);
+
+/* A run to interrupt at commit. */
+typedef struct PendingCancel
+{
+	int64		execution_id;
+	CancelReason reason;
+	char		by[NAMEDATALEN];
+} PendingCancel;
+
+/* What this transaction will announce at commit. */
+static bool callback_registered = false;
+static bool wake_executors = false;
+static bool wake_launcher = false;
+static bool wake_scheduler = false;
+static List *changed_jobs = NIL;	/* of pg_uuid_t *, in TopTransactionContext */
+static List *cancels = NIL;		/* of PendingCancel *, likewise */
+
+static object_access_hook_type prev_object_access_hook = NULL;
+
+/*
+ * Forget
+ *	  Drop whatever was collected (the lists live in TopTransactionContext,
+ *	  which is going away).
+ */
+static void
+Forget(void)
+{
+	wake_executors = false;
+	wake_launcher = false;
+	wake_scheduler = false;
+	changed_jobs = NIL;
+	cancels = NIL;
+}
+
+/*
+ * WakeupAtCommit
+ *	  XactCallback: send what was collected once the commit is durable; on
+ *	  abort, send nothing.
+ */
+static void
+WakeupAtCommit(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (changed_jobs != NIL)
+				ShmemQueueChanges(MyDatabaseId, changed_jobs);
+			else if (wake_scheduler)
+				ShmemWakeScheduler(MyDatabaseId);
+			foreach(lc, cancels)
+			{
+				PendingCancel *cancel = lfirst(lc);
+
+				ShmemCancelRun(MyDatabaseId, cancel->execution_id,
+							   cancel->reason, cancel->by);
+			}
+			if (wake_executors)
+				ShmemWakeExecutors(MyDatabaseId);
+			if (wake_launcher)
+				ShmemWakeLauncher();
+			Forget();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			Forget();
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * EnsureCallback
+ *	  Register the transaction callback, once per backend.
+ */
+static void
+EnsureCallback(void)
+{
+	if (!callback_registered)
+	{
+		RegisterXactCallback(WakeupAtCommit, NULL);
+		callback_registered = true;
+	}
+}
+
+/*
+ * WakeupExecutorsAtCommit
+ *	  Runs were queued: wake the idle executors at commit.
+ */
+void
+WakeupExecutorsAtCommit(void)
+{
+	EnsureCallback();
+	wake_executors = true;
+}
+
+/*
+ * WakeupSchedulerAtCommit
+ *	  A job was created, changed or deleted: the scheduler reloads it.
+ */
+void
+WakeupSchedulerAtCommit(const pg_uuid_t *job_config_id)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	pg_uuid_t  *copy = palloc(sizeof(pg_uuid_t));
+
+	memcpy(copy, job_config_id, sizeof(pg_uuid_t));
+	changed_jobs = lappend(changed_jobs, copy);
+	MemoryContextSwitchTo(old);
+	EnsureCallback();
+}
+
+/*
+ * WakeupCancelAtCommit
+ *	  Interrupt the executor running execution_id once the cancellation
+ *	  is committed.
+ */
+void
+WakeupCancelAtCommit(int64 execution_id, CancelReason reason, const char *by)
+{
+	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
+	PendingCancel *cancel = palloc0(sizeof(PendingCancel));
+
+	cancel->execution_id = execution_id;
+	cancel->reason = reason;
+	strlcpy(cancel->by, by ? by : "", NAMEDATALEN);
+	cancels = lappend(cancels, cancel);
+	MemoryContextSwitchTo(old);
+	EnsureCallback();
+}
+
+/*
+ * ObjectAccess
+ *	  object_access_hook: DROP EXTENSION jobconfig wakes this database's
+ *	  scheduler at commit, which then finds the extension gone and stops.
+ */
+static void
+ObjectAccess(ObjectAccessType access, Oid classId, Oid objectId, int subId,
+			 void *arg)
+{
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+
+	if (access == OAT_DROP && classId == ExtensionRelationId)
+	{
+		char	   *name = get_extension_name(objectId);
+
+		if (name != NULL && strcmp(name, "jobconfig") == 0)
+		{
+			EnsureCallback();
+			wake_scheduler = true;
+		}
+	}
+}
+
+/*
+ * WakeupRegister
+ *	  Install the object access hook; called from _PG_init when preloaded.
+ */
+void
+WakeupRegister(void)
+{
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = ObjectAccess;
+}
+
+/*
+ * jobconfig_wake_executors
+ *	  AFTER INSERT FOR EACH STATEMENT on job_executions: whatever was
+ *	  inserted may be a queued run.
+ */
+Datum
+jobconfig_wake_executors(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "jobconfig_wake_executors must fire as a trigger");
+	WakeupExecutorsAtCommit();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * jobconfig_announce_install
+ *	  Called by the install script: at commit, the launcher starts a
+ *	  scheduler for this database, with no restart.
+ */
+Datum
+jobconfig_announce_install(PG_FUNCTION_ARGS)
+{
+	EnsureCallback();
+	wake_launcher = true;
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,78 @@
+/*-------------------------------------------------------------------------
+ *
+ * workers.c
+ *	  What the launcher, the schedulers and the executors share: how a
+ *	  worker is described to the postmaster, and how it finds its slot.
+ *
+ * IDENTIFICATION
+ *	  src/workers.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+
+#include "workers.h"
+
+/*
+ * WorkerDescribe
+ *	  Fill in a dynamic worker of jobconfig's: never restarted by the
+ *	  postmaster (its starter decides), and reporting its start and exit to
+ *	  the process starting it.
+ */
+void
+WorkerDescribe(BackgroundWorker *worker, const char *function,
+			   const char *type, Oid dboid, int slot, int executor)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(worker->bgw_library_name, "jobconfig", BGW_MAXLEN);
+	strlcpy(worker->bgw_function_name, function, BGW_MAXLEN);
+	if (executor > 0 || strcmp(type, "jobconfig executor") == 0)
+		snprintf(worker->bgw_name, BGW_MAXLEN, "%s %d for database %u",
+				 type, executor + 1, dboid);
+	else
+		snprintf(worker->bgw_name, BGW_MAXLEN, "%s for database %u", type, dboid);
+	strlcpy(worker->bgw_type, type, BGW_MAXLEN);
+	worker->bgw_main_arg = Int64GetDatum(((int64) dboid << 32) |
+										 ((int64) slot << 16) | executor);
+	worker->bgw_notify_pid = MyProcPid;
+}
+
+/*
+ * WorkerPlaceOf
+ *	  Unpack what WorkerDescribe packed.
+ */
+WorkerPlace
+WorkerPlaceOf(Datum main_arg)
+{
+	int64		packed = DatumGetInt64(main_arg);
+	WorkerPlace place;
+
+	place.dboid = (Oid) (packed >> 32);
+	place.slot = (int) ((packed >> 16) & 0xFFFF);
+	place.executor = (int) (packed & 0xFFFF);
+	return place;
+}
+
+/*
+ * WorkerExtensionInstalled
+ *	  Is jobconfig installed in this worker's database?  Runs its own
+ *	  transaction.
+ */
+bool
+WorkerExtensionInstalled(void)
+{
+	bool		installed;
+
+	StartTransactionCommand();
+	installed = OidIsValid(get_extension_oid("jobconfig", true));
+	CommitTransactionCommand();
+	return installed;
+}

@@ -1,0 +1,32 @@
+/*-------------------------------------------------------------------------
+ *
+ * workers.h
+ *	  What the launcher, the schedulers and the executors share: how a
+ *	  worker is described to the postmaster, and how it finds its slot.
+ *
+ * IDENTIFICATION
+ *	  src/workers.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef JOBCONFIG_WORKERS_H
+#define JOBCONFIG_WORKERS_H
+
+#include "postmaster/bgworker.h"
+
+#include "shmem.h"
+
+/* Where a dynamic worker belongs, packed into its main argument. */
+typedef struct WorkerPlace
+{
+	Oid			dboid;
+	int			slot;			/* database slot */
+	int			executor;		/* executor slot (executors only) */
+} WorkerPlace;
+
+extern void WorkerDescribe(BackgroundWorker *worker, const char *function,
+						   const char *type, Oid dboid, int slot, int executor);
+extern WorkerPlace WorkerPlaceOf(Datum main_arg);
+extern bool WorkerExtensionInstalled(void);
+
+#endif							/* JOBCONFIG_WORKERS_H */
