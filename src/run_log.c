@@ -45,6 +45,7 @@ static emit_log_hook_type prev_emit_log_hook = NULL;
 static MemoryContext log_context = NULL;
 static bool capturing = false;
 static StringInfoData messages;
+static int	printed_bytes = 0;	/* of messages, as jsonb will print them */
 static int	dropped = 0;
 
 /*
@@ -75,6 +76,9 @@ CaptureMessage(ErrorData *edata)
 		MemoryContext old = MemoryContextSwitchTo(log_context);
 		StringInfoData one;
 
+		int			fields = 1 + (edata->message != NULL) +
+			(edata->detail != NULL) + (edata->hint != NULL);
+
 		initStringInfo(&one);
 		appendStringInfo(&one, "{\"level\":\"%s\"",
 						 edata->elevel == WARNING ? "WARNING" :
@@ -85,10 +89,15 @@ CaptureMessage(ErrorData *edata)
 		AppendField(&one, "hint", edata->hint, 0);
 		appendStringInfoChar(&one, '}');
 
-		if (messages.len + one.len + 1 > jobconfig_log_max_bytes)
+		/*
+		 * jsonb prints a space after each colon and comma: count the bytes
+		 * the stored log will show, so that the bound holds there.
+		 */
+		if (printed_bytes + one.len + 2 * fields + 2 > jobconfig_log_max_bytes)
 			dropped++;
 		else
 		{
+			printed_bytes += one.len + 2 * fields + 2;
 			if (messages.len > 1)
 				appendStringInfoChar(&messages, ',');
 			appendBinaryStringInfo(&messages, one.data, one.len);
@@ -129,6 +138,7 @@ RunLogBegin(void)
 	initStringInfo(&messages);
 	appendStringInfoChar(&messages, '[');
 	MemoryContextSwitchTo(old);
+	printed_bytes = 2;
 	dropped = 0;
 	capturing = true;
 }

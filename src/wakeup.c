@@ -28,12 +28,14 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "access.h"
 #include "jobconfig.h"
 #include "shmem.h"
 #include "wakeup.h"
 
 PG_FUNCTION_INFO_V1(jobconfig_wake_executors);
 PG_FUNCTION_INFO_V1(jobconfig_announce_install);
+PG_FUNCTION_INFO_V1(jobconfig_interrupt_at_commit);
 
 /* A run to interrupt at commit. */
 typedef struct PendingCancel
@@ -227,5 +229,21 @@ jobconfig_announce_install(PG_FUNCTION_ARGS)
 {
 	EnsureCallback();
 	wake_launcher = true;
+	PG_RETURN_VOID();
+}
+
+/*
+ * jobconfig_interrupt_at_commit
+ *	  SQL: jobconfig.interrupt_at_commit(execution_id), for
+ *	  cancel_execution(): once the cancellation commits, the executor
+ *	  running that execution has its statement cancelled, and records the
+ *	  run cancelled by the current role.
+ */
+Datum
+jobconfig_interrupt_at_commit(PG_FUNCTION_ARGS)
+{
+	AccessRequireWriter("cancel executions");
+	WakeupCancelAtCommit(PG_GETARG_INT64(0), CANCEL_BY_USER,
+						 GetUserNameFromId(GetUserId(), false));
 	PG_RETURN_VOID();
 }

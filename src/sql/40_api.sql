@@ -158,6 +158,7 @@ BEGIN
         UPDATE jobconfig.job_executions AS e
            SET cancel_requested = true
          WHERE e.id = cancel_execution.execution_id;
+        PERFORM jobconfig.interrupt_at_commit(cancel_execution.execution_id);
         RETURN true;
     END IF;
     RETURN false;

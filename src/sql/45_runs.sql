@@ -118,6 +118,12 @@ CREATE FUNCTION jobconfig.scheduler_status() RETURNS jsonb
 COMMENT ON FUNCTION jobconfig.scheduler_status() IS
     'This database''s scheduler and executors: pids, jobs held, configuration changes applied, runs in progress';
 
+CREATE FUNCTION jobconfig.interrupt_at_commit(execution_id bigint) RETURNS void
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'jobconfig_interrupt_at_commit';
+COMMENT ON FUNCTION jobconfig.interrupt_at_commit(bigint) IS
+    'Once this transaction commits, cancel the statement of the executor running that execution (used by cancel_execution)';
+
 -- Statement-level, so a bulk insert costs one call: whatever was inserted
 -- may be a queued run, and the idle executors look at commit.
 CREATE FUNCTION jobconfig.wake_executors() RETURNS trigger
