@@ -76,6 +76,7 @@ typedef struct ClaimedRun
 	char	   *command;		/* NULL when the job no longer exists */
 	int			timeout_seconds;
 	bool		enabled;
+	bool		role_exists;
 } ClaimedRun;
 
 static WorkerPlace place;
@@ -88,7 +89,8 @@ static CatalogQuery ClaimRuns = {
 	"WITH next AS ("
 	"  SELECT q.id, j.enabled, j.run_as AS job_run_as,"
 	"         j.payload #>> '{execution,command}' AS command,"
-	"         (j.payload #>> '{execution,timeoutSeconds}')::integer AS timeout_seconds"
+	"         (j.payload #>> '{execution,timeoutSeconds}')::integer AS timeout_seconds,"
+	"         EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = j.run_as) AS role_exists"
 	"    FROM jobconfig.job_executions q"
 	"    LEFT JOIN jobconfig.job_configs j ON j.id = q.job_config_id"
 	"   WHERE q.status = 'queued' AND q.scheduled_for <= pg_catalog.now()"
@@ -99,7 +101,8 @@ static CatalogQuery ClaimRuns = {
 	"        worker_pid = $2, run_as = coalesce(next.job_run_as, e.run_as)"
 	"   FROM next WHERE e.id = next.id"
 	" RETURNING e.id, e.job_id, e.attempt, e.priority, e.scheduled_for, e.input,"
-	"           e.run_as, next.command, next.timeout_seconds, next.enabled",
+	"           e.run_as, next.command, next.timeout_seconds, next.enabled,"
+	"           next.role_exists",
 	2, {INT4OID, INT4OID}
 };
 
@@ -182,6 +185,8 @@ Claim(int limit)
 		run->timeout_seconds = isnull ? 3600 : DatumGetInt32(d);
 		d = CatalogGetDatum(row, 10, &isnull);
 		run->enabled = !isnull && DatumGetBool(d);
+		d = CatalogGetDatum(row, 11, &isnull);
+		run->role_exists = !isnull && DatumGetBool(d);
 		claimed = lappend(claimed, run);
 		MemoryContextSwitchTo(old);
 	}
@@ -333,7 +338,8 @@ FinishNow(List *finished)
 
 /*
  * RunWithoutRunning
- *	  A claimed run that cannot start: its job was deleted or disabled.
+ *	  A claimed run that cannot start: its job was deleted or disabled
+ *	  (cancelled), or its role no longer exists (failed).
  */
 static void
 RunWithoutRunning(ClaimedRun *run, List **finished)
@@ -345,9 +351,15 @@ RunWithoutRunning(ClaimedRun *run, List **finished)
 	end.finished_at = end.started_at;
 	end.log = NULL;
 	end.status = EXEC_CANCELLED;
-	end.error = pstrdup(run->command == NULL ?
-						"cancelled: the job no longer exists" :
-						"cancelled: the job was disabled before the run started");
+	if (run->command == NULL)
+		end.error = pstrdup("cancelled: the job no longer exists");
+	else if (!run->enabled)
+		end.error = pstrdup("cancelled: the job was disabled before the run started");
+	else
+	{
+		end.status = EXEC_FAILED;
+		end.error = pstrdup("failed: the job's role (execution.runAs) no longer exists");
+	}
 	RecordNow(&end, finished);
 }
 
@@ -562,7 +574,7 @@ RunOne(ClaimedRun *run, List **finished)
 	List	   *raw;
 
 	MemoryContextReset(run_context);
-	if (run->command == NULL || !run->enabled)
+	if (run->command == NULL || !run->enabled || !run->role_exists)
 	{
 		RunWithoutRunning(run, finished);
 		return;

@@ -24,6 +24,7 @@ shared_preload_libraries = 'jobconfig'
 jobconfig.max_workers = $workers
 max_worker_processes = 16
 log_min_messages = info
+restart_after_crash = on
 });
 	$node->append_conf('postgresql.conf', $opts{conf}) if $opts{conf};
 	$node->start;
