@@ -37,3 +37,7 @@ $(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard src/sql/*.sql))
 print-regress:
 	@echo $(REGRESS)
 .PHONY: print-regress
+
+# PGXS tracks no header dependencies here: rebuild every object when any
+# header changes, rather than link objects built against different structs.
+$(OBJS): $(wildcard src/*.h)

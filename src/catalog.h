@@ -25,6 +25,7 @@ typedef struct CatalogQuery
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[CATALOG_MAX_ARGS];
+	bool		by_index;		/* plan it for index scans only */
 	SPIPlanPtr	plan;
 } CatalogQuery;
 

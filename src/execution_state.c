@@ -5,9 +5,11 @@
  *	  executors record them.  (The state diagram is in src/README.md.)
  *
  * Every move an executor makes goes through ExecutionMove, which refuses
- * an illegal one, and through one UPDATE whose WHERE clause names the state
- * the row must still be in: a run cancelled, or recovered as interrupted,
- * in the meantime is left as it is.
+ * an illegal one.  The UPDATEs that record them touch only rows the
+ * executor still holds (worker_pid is its own): a run that was recovered
+ * as interrupted in the meantime is left as it is.  (They say so by the
+ * worker, not by status = 'running': that would let the planner pick the
+ * partial index of active runs and scan it once per row.)
  *
  * IDENTIFICATION
  *	  src/execution_state.c
@@ -18,6 +20,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -35,18 +38,24 @@ static const char *const StatusNames[] = {
 	[EXEC_SKIPPED] = "skipped"
 };
 
-static CatalogQuery RecordEnd = {
-	"UPDATE jobconfig.job_executions"
-	"   SET status = $2, started_at = $3, finished_at = $4, log = $5, error = $6"
-	" WHERE id = $1 AND status = 'running'",
-	6, {INT8OID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, JSONBOID, TEXTOID}
+static CatalogQuery RecordEnds = {
+	"UPDATE jobconfig.job_executions e"
+	"   SET status = u.status, started_at = u.started, finished_at = u.finished,"
+	"       log = u.log, error = u.error"
+	"  FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
+	"                  pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::timestamptz[]),"
+	"                  pg_catalog.unnest($5::jsonb[]), pg_catalog.unnest($6::text[]))"
+	"       AS u(id, status, started, finished, log, error)"
+	" WHERE e.id = u.id AND e.worker_pid = $7",
+	7, {INT8ARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TIMESTAMPTZARRAYOID,
+	JSONBARRAYOID, TEXTARRAYOID, INT4OID}
 };
 
 static CatalogQuery HandBack = {
 	"UPDATE jobconfig.job_executions"
 	"   SET status = 'queued', started_at = NULL, worker_pid = NULL"
-	" WHERE id = ANY ($1) AND status = 'running'",
-	1, {INT8ARRAYOID}
+	" WHERE id = ANY ($1) AND worker_pid = $2",
+	2, {INT8ARRAYOID, INT4OID}
 };
 
 static CatalogQuery Finish = {
@@ -92,26 +101,62 @@ ExecutionMove(ExecutionStatus from, ExecutionStatus to)
 }
 
 /*
- * ExecutionRecordEnd
- *	  Record how a running execution ended.  Caller is in the transaction
- *	  that holds the run's effects, connected to SPI.
+ * ExecutionRecordEnds
+ *	  Record how running executions ended (a List of RunEnd *), all in one
+ *	  statement.  Caller is in the transaction that holds the runs'
+ *	  effects, connected to SPI.
  */
 void
-ExecutionRecordEnd(const RunEnd *end)
+ExecutionRecordEnds(List *ends)
 {
-	Datum		args[6];
-	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	int			n = list_length(ends);
+	Datum	   *ids;
+	Datum	   *statuses;
+	Datum	   *starts;
+	Datum	   *finishes;
+	Datum	   *logs;
+	bool	   *log_nulls;
+	Datum	   *errors;
+	bool	   *error_nulls;
+	Datum		args[7];
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	ListCell   *lc;
+	int			i = 0;
 
-	ExecutionMove(EXEC_RUNNING, end->status);
-	args[0] = Int64GetDatum(end->execution_id);
-	args[1] = CStringGetTextDatum(StatusNames[end->status]);
-	args[2] = TimestampTzGetDatum(end->started_at);
-	args[3] = TimestampTzGetDatum(end->finished_at);
-	args[4] = end->log ? JsonbPGetDatum(end->log) : (Datum) 0;
-	nulls[4] = end->log ? ' ' : 'n';
-	args[5] = end->error ? CStringGetTextDatum(end->error) : (Datum) 0;
-	nulls[5] = end->error ? ' ' : 'n';
-	CatalogExecute(&RecordEnd, args, nulls, false, 0);
+	if (n == 0)
+		return;
+	ids = palloc(sizeof(Datum) * n);
+	statuses = palloc(sizeof(Datum) * n);
+	starts = palloc(sizeof(Datum) * n);
+	finishes = palloc(sizeof(Datum) * n);
+	logs = palloc(sizeof(Datum) * n);
+	log_nulls = palloc(sizeof(bool) * n);
+	errors = palloc(sizeof(Datum) * n);
+	error_nulls = palloc(sizeof(bool) * n);
+	foreach(lc, ends)
+	{
+		const RunEnd *end = lfirst(lc);
+
+		ExecutionMove(EXEC_RUNNING, end->status);
+		ids[i] = Int64GetDatum(end->execution_id);
+		statuses[i] = CStringGetTextDatum(StatusNames[end->status]);
+		starts[i] = TimestampTzGetDatum(end->started_at);
+		finishes[i] = TimestampTzGetDatum(end->finished_at);
+		log_nulls[i] = end->log == NULL;
+		logs[i] = end->log ? JsonbPGetDatum(end->log) : (Datum) 0;
+		error_nulls[i] = end->error == NULL;
+		errors[i] = end->error ? CStringGetTextDatum(end->error) : (Datum) 0;
+		i++;
+	}
+	args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(statuses, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(starts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[3] = PointerGetDatum(construct_array(finishes, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[4] = PointerGetDatum(construct_md_array(logs, log_nulls, 1, dims, lbs, JSONBOID, -1, false, TYPALIGN_INT));
+	args[5] = PointerGetDatum(construct_md_array(errors, error_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	args[6] = Int32GetDatum(MyProcPid);
+	CatalogExecute(&RecordEnds, args, NULL, false, 0);
 }
 
 /*
@@ -138,12 +183,13 @@ IdArray(List *ids)
 void
 ExecutionHandBack(List *execution_ids)
 {
-	Datum		args[1];
+	Datum		args[2];
 
 	if (execution_ids == NIL)
 		return;
 	ExecutionMove(EXEC_RUNNING, EXEC_QUEUED);
 	args[0] = IdArray(execution_ids);
+	args[1] = Int32GetDatum(MyProcPid);
 	CatalogExecute(&HandBack, args, NULL, false, 0);
 }
 

@@ -38,7 +38,7 @@ typedef struct RunEnd
 } RunEnd;
 
 extern const char *ExecutionStatusName(ExecutionStatus status);
-extern void ExecutionRecordEnd(const RunEnd *end);
+extern void ExecutionRecordEnds(List *ends);
 extern void ExecutionHandBack(List *execution_ids);
 extern void ExecutionFinish(List *execution_ids);
 

@@ -42,9 +42,11 @@
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "command_cache.h"
 #include "execution_state.h"
 #include "jobconfig.h"
 #include "run_log.h"
@@ -53,8 +55,12 @@
 #include "shmem.h"
 #include "workers.h"
 
-/* Runs claimed at once, at most. */
-#define MAX_BATCH 64
+/*
+ * Runs claimed at once, at most: each is a subtransaction of the batch,
+ * and beyond 64 of them snapshots of every backend get slower (the
+ * subtransaction cache of the batch's PGPROC overflows).
+ */
+#define MAX_BATCH 48
 
 /* Runs shorter than this on average let the next batch grow. */
 #define SHORT_RUN_US 2000
@@ -82,15 +88,25 @@ typedef struct ClaimedRun
 static WorkerPlace place;
 static ExecutorSlot *my_executor = NULL;
 static MemoryContext batch_context = NULL;
+static MemoryContext prefetch_context = NULL;
+
+/*
+ * The next batch, claimed in the transaction that committed the last one
+ * when the queue was deep: one commit (one WAL flush) for both.
+ */
+static List *prefetched = NIL;
+static bool prefetch_next = false;
 static MemoryContext run_context = NULL;
 static int	batch_limit = 1;
+
+/* Ends of the batch's runs, recorded in one statement before it commits. */
+static List *pending_ends = NIL;
 
 static CatalogQuery ClaimRuns = {
 	"WITH next AS ("
 	"  SELECT q.id, j.enabled, j.run_as AS job_run_as,"
 	"         j.payload #>> '{execution,command}' AS command,"
-	"         (j.payload #>> '{execution,timeoutSeconds}')::integer AS timeout_seconds,"
-	"         EXISTS (SELECT FROM pg_catalog.pg_roles r WHERE r.oid = j.run_as) AS role_exists"
+	"         (j.payload #>> '{execution,timeoutSeconds}')::integer AS timeout_seconds"
 	"    FROM jobconfig.job_executions q"
 	"    LEFT JOIN jobconfig.job_configs j ON j.id = q.job_config_id"
 	"   WHERE q.status = 'queued' AND q.scheduled_for <= pg_catalog.now()"
@@ -101,9 +117,8 @@ static CatalogQuery ClaimRuns = {
 	"        worker_pid = $2, run_as = coalesce(next.job_run_as, e.run_as)"
 	"   FROM next WHERE e.id = next.id"
 	" RETURNING e.id, e.job_id, e.attempt, e.priority, e.scheduled_for, e.input,"
-	"           e.run_as, next.command, next.timeout_seconds, next.enabled,"
-	"           next.role_exists",
-	2, {INT4OID, INT4OID}
+	"           e.run_as, next.command, next.timeout_seconds, next.enabled",
+	2, {INT4OID, INT4OID}, true
 };
 
 static CatalogQuery NextDueTime = {
@@ -144,28 +159,22 @@ SetIdle(bool idle)
 }
 
 /*
- * Claim
- *	  Claim up to "limit" due runs, and commit the claim: from here on each
- *	  is accounted for even if this process dies.  Returns them in claim
- *	  order (in batch_context), or NIL.
+ * ClaimInTransaction
+ *	  Claim up to "limit" due runs in the current transaction (connected
+ *	  to SPI); they are accounted for once it commits.  Returns them in
+ *	  claim order, allocated in "context".
  */
 static List *
-Claim(int limit)
+ClaimInTransaction(int limit, MemoryContext context)
 {
 	List	   *claimed = NIL;
 	Datum		args[2] = {Int32GetDatum(limit), Int32GetDatum(MyProcPid)};
 	uint64		row;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
 	CatalogExecute(&ClaimRuns, args, NULL, false, 0);
-
 	for (row = 0; row < SPI_processed; row++)
 	{
-		MemoryContext old = MemoryContextSwitchTo(batch_context);
+		MemoryContext old = MemoryContextSwitchTo(context);
 		ClaimedRun *run = palloc0(sizeof(ClaimedRun));
 		bool		isnull;
 		Datum		d;
@@ -185,16 +194,35 @@ Claim(int limit)
 		run->timeout_seconds = isnull ? 3600 : DatumGetInt32(d);
 		d = CatalogGetDatum(row, 10, &isnull);
 		run->enabled = !isnull && DatumGetBool(d);
-		d = CatalogGetDatum(row, 11, &isnull);
-		run->role_exists = !isnull && DatumGetBool(d);
+		run->role_exists = OidIsValid(run->run_as) &&
+			SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(run->run_as));
 		claimed = lappend(claimed, run);
 		MemoryContextSwitchTo(old);
 	}
+	list_sort(claimed, CompareClaims);
+	return claimed;
+}
 
+/*
+ * Claim
+ *	  Claim up to "limit" due runs in a transaction of their own, and
+ *	  commit: from here on each is accounted for even if this process dies.
+ *	  Returns them in claim order (in batch_context), or NIL.
+ */
+static List *
+Claim(int limit)
+{
+	List	   *claimed;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	claimed = ClaimInTransaction(limit, batch_context);
 	PopActiveSnapshot();
 	SPI_finish();
 	CommitTransactionCommand();
-	list_sort(claimed, CompareClaims);
 	return claimed;
 }
 
@@ -308,31 +336,46 @@ SpiEnd(bool pushed)
 
 /*
  * RecordNow
- *	  Record an end; its id joins the runs whose retries and downstream
- *	  runs are queued before the transaction commits.
+ *	  Note how a run ended; the note is written, with the others of the
+ *	  transaction, by FinishNow, before the transaction commits.
  */
 static void
 RecordNow(const RunEnd *end, List **finished)
 {
-	int64	   *id = MemoryContextAlloc(batch_context, sizeof(int64));
-	bool		pushed = SpiBegin();
+	MemoryContext old = MemoryContextSwitchTo(batch_context);
+	RunEnd	   *copy = palloc(sizeof(RunEnd));
+	int64	   *id = palloc(sizeof(int64));
 
-	ExecutionRecordEnd(end);
-	SpiEnd(pushed);
+	*copy = *end;
+	copy->log = end->log ? DatumGetJsonbPCopy(JsonbPGetDatum(end->log)) : NULL;
+	copy->error = end->error ? pstrdup(end->error) : NULL;
+	pending_ends = lappend(pending_ends, copy);
 	*id = end->execution_id;
 	*finished = lappend(*finished, id);
+	MemoryContextSwitchTo(old);
 }
 
 /*
  * FinishNow
- *	  Queue the retries and downstream runs of the ended runs.
+ *	  Write the noted ends of this transaction's runs, hand back the runs
+ *	  not started, then queue the retries and downstream runs they call
+ *	  for.
  */
 static void
-FinishNow(List *finished)
+FinishNow(List *finished, List *unstarted)
 {
 	bool		pushed = SpiBegin();
 
+	ExecutionRecordEnds(pending_ends);
+	pending_ends = NIL;
+	ExecutionHandBack(unstarted);
 	ExecutionFinish(finished);
+	if (prefetch_next && jobconfig_enabled)
+	{
+		MemoryContextReset(prefetch_context);
+		prefetched = ClaimInTransaction(batch_limit, prefetch_context);
+	}
+	prefetch_next = false;
 	SpiEnd(pushed);
 }
 
@@ -369,7 +412,7 @@ RunWithoutRunning(ClaimedRun *run, List **finished)
  *	  its own, and record how it ended in the batch transaction.
  */
 static void
-RunInSubtransaction(ClaimedRun *run, List *raw, List **finished)
+RunInSubtransaction(ClaimedRun *run, CommandEntry *entry, List **finished)
 {
 	MemoryContext old_context = CurrentMemoryContext;
 	ResourceOwner old_owner = CurrentResourceOwner;
@@ -391,7 +434,7 @@ RunInSubtransaction(ClaimedRun *run, List *raw, List **finished)
 		int			nest = NewGUCNestLevel();
 		SavedIdentity saved = RunSessionBecome(run->run_as);
 
-		RunInTransaction(raw, run->command, &outcome);
+		RunInTransaction(entry, &outcome);
 		RunSessionReturn(saved);
 		AtEOXact_GUC(false, nest);
 		ReleaseCurrentSubTransaction();
@@ -442,7 +485,7 @@ RecordBeforeCommit(void *arg)
 	end = EndOf(rec->run, rec->started, rec->outcome, NULL, RUN_NOT_INTERRUPTED, "");
 	RecordNow(&end, rec->finished);
 	RunSessionClean();
-	FinishNow(*rec->finished);
+	FinishNow(*rec->finished, NIL);
 	rec->recorded = true;
 	MemoryContextSwitchTo(old);
 }
@@ -495,25 +538,25 @@ RunTopLevel(ClaimedRun *run, List *raw)
 
 		RecordNow(&end, &finished);
 		RunSessionClean();
-		FinishNow(finished);
+		FinishNow(finished, NIL);
 	}
 	CommitTransactionCommand();
 }
 
 /*
  * ParseCommand
- *	  The raw statements of a command, or NIL with the run recorded as
+ *	  The cached entry of a command, or NULL with the run recorded as
  *	  failed when it does not parse.
  */
-static List *
+static CommandEntry *
 ParseCommand(ClaimedRun *run, List **finished)
 {
 	MemoryContext old = MemoryContextSwitchTo(run_context);
-	List	   *raw = NIL;
+	CommandEntry *volatile entry = NULL;
 
 	PG_TRY();
 	{
-		raw = pg_parse_query(run->command);
+		entry = CommandLookup(run->command);
 	}
 	PG_CATCH();
 	{
@@ -527,11 +570,11 @@ ParseCommand(ClaimedRun *run, List **finished)
 		end = EndOf(run, GetCurrentTimestamp(), &outcome, error,
 					RUN_NOT_INTERRUPTED, "");
 		RecordNow(&end, finished);
-		raw = NIL;
+		entry = NULL;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
-	return raw;
+	return entry;
 }
 
 /*
@@ -554,11 +597,7 @@ BeginBatch(void)
 static void
 CommitBatch(List *finished, List *unstarted)
 {
-	bool		pushed = SpiBegin();
-
-	ExecutionHandBack(unstarted);
-	ExecutionFinish(finished);
-	SpiEnd(pushed);
+	FinishNow(finished, unstarted);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 }
@@ -571,7 +610,7 @@ CommitBatch(List *finished, List *unstarted)
 static void
 RunOne(ClaimedRun *run, List **finished)
 {
-	List	   *raw;
+	CommandEntry *entry;
 
 	MemoryContextReset(run_context);
 	if (run->command == NULL || !run->enabled || !run->role_exists)
@@ -579,18 +618,22 @@ RunOne(ClaimedRun *run, List **finished)
 		RunWithoutRunning(run, finished);
 		return;
 	}
-	raw = ParseCommand(run, finished);
-	if (raw == NIL)
+	entry = ParseCommand(run, finished);
+	if (entry == NULL)
 		return;
-	if (RunNeedsTopLevel(raw))
+	if (entry->top_level)
 	{
+		List	   *raw;
+
 		CommitBatch(*finished, NIL);
 		*finished = NIL;
+		/* Parse analysis may scribble on raw trees: run a copy. */
+		raw = copyObject(entry->raw);
 		RunTopLevel(run, raw);
 		BeginBatch();
 		return;
 	}
-	RunInSubtransaction(run, raw, finished);
+	RunInSubtransaction(run, entry, finished);
 }
 
 /*
@@ -638,6 +681,8 @@ CommitGroup(List *group, List *finished, List *unstarted)
 		error = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		pending_ends = NIL;
+		prefetched = NIL;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
@@ -716,12 +761,14 @@ RunBatch(List *claimed)
 											SHORT_RUN_US / 1000))
 			all_short = false;
 	}
-	CommitGroup(group, finished, unstarted);
-
 	if (all_short && unstarted == NIL && list_length(claimed) == batch_limit)
 		batch_limit = Min(batch_limit * 2, MAX_BATCH);
 	else if (!all_short || unstarted != NIL)
 		batch_limit = 1;
+
+	/* A full batch of short runs: the queue is deep, claim the next now. */
+	prefetch_next = batch_limit > 1 && list_length(claimed) > 1;
+	CommitGroup(group, finished, unstarted);
 }
 
 /*
@@ -768,6 +815,8 @@ jobconfig_executor_main(Datum main_arg)
 
 	batch_context = AllocSetContextCreate(TopMemoryContext, "jobconfig batch",
 										  ALLOCSET_DEFAULT_SIZES);
+	prefetch_context = AllocSetContextCreate(TopMemoryContext, "jobconfig next batch",
+											 ALLOCSET_DEFAULT_SIZES);
 	run_context = AllocSetContextCreate(TopMemoryContext, "jobconfig run",
 										ALLOCSET_DEFAULT_SIZES);
 	RunLogInstall();
@@ -785,6 +834,21 @@ jobconfig_executor_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		if (prefetched != NIL)
+		{
+			/* The next batch is claimed already: run it. */
+			MemoryContext spare = batch_context;
+
+			batch_context = prefetch_context;
+			prefetch_context = spare;
+			claimed = prefetched;
+			prefetched = NIL;
+			MemoryContextReset(prefetch_context);
+			SetIdle(false);
+			RunBatch(claimed);
+			continue;
 		}
 
 		MemoryContextReset(batch_context);

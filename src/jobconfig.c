@@ -144,5 +144,6 @@ _PG_init(void)
 
 	ShmemRegister();
 	WakeupRegister();
+	DatabaseHooksRegister();
 	LauncherRegister();
 }

@@ -33,5 +33,6 @@ extern bool jobconfig_preloaded;
 /* Module entry points called from _PG_init (preloaded only). */
 extern void LauncherRegister(void);
 extern void WakeupRegister(void);
+extern void DatabaseHooksRegister(void);
 
 #endif							/* JOBCONFIG_H */

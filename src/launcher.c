@@ -211,6 +211,14 @@ Reconcile(void)
 
 		if (SchedulerAlive(index))
 			continue;
+		if (db->paused_until > now)
+		{
+			/* A command needs the database alone (database_hooks.c). */
+			long		ms = TimestampDifferenceMilliseconds(now, db->paused_until) + 1;
+
+			wait_ms = (wait_ms < 0) ? ms : Min(wait_ms, ms);
+			continue;
+		}
 		if (db->state == DATABASE_NO_EXTENSION &&
 			db->probed_generation == JobconfigState->extension_generation)
 			continue;
@@ -226,6 +234,7 @@ Reconcile(void)
 			continue;
 		}
 		db->probed_generation = JobconfigState->extension_generation;
+		db->stop_requested = false;
 		StartScheduler(index, dboid);
 	}
 	LWLockRelease(JobconfigState->lock);

@@ -51,7 +51,7 @@ static CatalogQuery DeleteOldRuns = {
 	"    AND e.finished_at < pg_catalog.now() - pg_catalog.make_interval("
 	"          days => coalesce((j.payload #>> '{history,retentionDays}')::integer, $1))"
 	"  ORDER BY e.finished_at LIMIT $2)",
-	2, {INT4OID, INT4OID}
+	2, {INT4OID, INT4OID}, true
 };
 
 /*

@@ -9,7 +9,8 @@
  *	- In a subtransaction of the executor's batch transaction, when every
  *	  statement is one that may run inside a transaction (a whitelist:
  *	  queries, DML, and the DDL and utility statements known to be fine).
- *	  This is the common case and the fast one: the run's effects and its
+ *	  This is the common case and the fast one: the command runs through
+ *	  SPI, with a kept plan (command_cache.c); the run's effects and its
  *	  "succeeded" record commit together, with other runs' in one WAL
  *	  flush, and a failed run rolls back alone.
  *
@@ -30,6 +31,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "parser/analyze.h"
 #include "tcop/cmdtag.h"
@@ -40,6 +42,7 @@
 #include "utils/portal.h"
 #include "utils/snapmgr.h"
 
+#include "command_cache.h"
 #include "run_sql.h"
 
 /*
@@ -192,19 +195,67 @@ RunOneStatement(RawStmt *raw, const char *sql, bool top_level,
 }
 
 /*
+ * SpiCompletion
+ *	  The command tag psql would print, from SPI's result code.
+ */
+static void
+SpiCompletion(int rc, uint64 rows, RawStmt *last, char *out, int size)
+{
+	switch (rc)
+	{
+		case SPI_OK_SELECT:
+		case SPI_OK_SELINTO:
+			snprintf(out, size, "SELECT " UINT64_FORMAT, rows);
+			break;
+		case SPI_OK_INSERT:
+		case SPI_OK_INSERT_RETURNING:
+			snprintf(out, size, "INSERT 0 " UINT64_FORMAT, rows);
+			break;
+		case SPI_OK_UPDATE:
+		case SPI_OK_UPDATE_RETURNING:
+			snprintf(out, size, "UPDATE " UINT64_FORMAT, rows);
+			break;
+		case SPI_OK_DELETE:
+		case SPI_OK_DELETE_RETURNING:
+			snprintf(out, size, "DELETE " UINT64_FORMAT, rows);
+			break;
+		case SPI_OK_MERGE:
+			snprintf(out, size, "MERGE " UINT64_FORMAT, rows);
+			break;
+		default:
+			snprintf(out, size, "%s", GetCommandTagName(CreateCommandTag(last->stmt)));
+			break;
+	}
+}
+
+/*
  * RunInTransaction
- *	  Run every statement in the current (sub)transaction.
+ *	  Run a command in the current (sub)transaction, through SPI: with its
+ *	  kept plan when it is one statement, statement by statement otherwise.
  */
 void
-RunInTransaction(List *raw_statements, const char *sql, RunOutcome *outcome)
+RunInTransaction(CommandEntry *entry, RunOutcome *outcome)
 {
-	ListCell   *lc;
+	int			rc;
 
-	foreach(lc, raw_statements)
-	{
-		RunOneStatement(lfirst_node(RawStmt, lc), sql, false, outcome);
-		CommandCounterIncrement();
-	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (list_length(entry->raw) == 1)
+		rc = SPI_execute_plan(CommandPlan(entry), NULL, NULL, false, 0);
+	else
+		rc = SPI_execute(entry->command, false, 0);
+	if (rc == SPI_ERROR_COPY)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("COPY to or from the client cannot run in a job"),
+				 errhint("COPY to or from a file or a program works.")));
+	if (rc < 0)
+		elog(ERROR, "SPI could not run the command: %s", SPI_result_code_string(rc));
+	SpiCompletion(rc, SPI_processed, llast_node(RawStmt, entry->raw),
+				  outcome->command_tag, sizeof(outcome->command_tag));
+	outcome->rows = SPI_processed;
+	outcome->statements = list_length(entry->raw);
+	SPI_finish();
 }
 
 /*

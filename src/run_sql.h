@@ -22,9 +22,10 @@ typedef struct RunOutcome
 	bool		left_block_open;	/* BEGIN without COMMIT: rolled back */
 } RunOutcome;
 
+struct CommandEntry;
+
 extern bool RunNeedsTopLevel(List *raw_statements);
-extern void RunInTransaction(List *raw_statements, const char *sql,
-							 RunOutcome *outcome);
+extern void RunInTransaction(struct CommandEntry *entry, RunOutcome *outcome);
 extern void RunAtTopLevel(List *raw_statements, const char *sql,
 						  RunOutcome *outcome,
 						  void (*before_commit) (void *arg), void *arg);

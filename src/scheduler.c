@@ -455,6 +455,13 @@ jobconfig_scheduler_main(Datum main_arg)
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
+		if (my_slot->stop_requested)
+		{
+			ereport(LOG,
+					(errmsg("jobconfig's scheduler of database \"%s\" steps aside for a command that needs the database alone",
+							database_name)));
+			proc_exit(0);
+		}
 		if (!WorkerExtensionInstalled())
 		{
 			ereport(LOG,

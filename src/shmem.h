@@ -57,6 +57,15 @@ typedef struct DatabaseSlot
 	pid_t		scheduler_pid;
 	Latch	   *scheduler_latch;
 
+	/*
+	 * Set while a command that needs the database to itself (DROP
+	 * DATABASE, CREATE DATABASE ... TEMPLATE, ALTER DATABASE RENAME) runs:
+	 * the scheduler and its executors step aside, and the launcher does not
+	 * start them again before paused_until.
+	 */
+	bool		stop_requested;
+	TimestampTz paused_until;
+
 	/* Jobs changed since the scheduler last looked (a ring buffer). */
 	int			change_start;
 	int			change_count;

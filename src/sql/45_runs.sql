@@ -23,28 +23,59 @@ COMMENT ON FUNCTION jobconfig.retry_delay(jsonb, integer) IS
 -- together they satisfy a job waiting for "all".
 CREATE FUNCTION jobconfig.finish_executions(execution_ids bigint[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    ended_jobs text[];
 BEGIN
-    INSERT INTO jobconfig.job_executions
-        (job_config_id, job_id, trigger_source, attempt, status, priority,
-         scheduled_for, input, cause_id, run_as)
-    SELECT e.job_config_id, e.job_id, 'retry', e.attempt + 1, 'queued', j.priority,
-           coalesce(e.finished_at, now())
-             + jobconfig.retry_delay(j.payload #> '{execution,retry}', e.attempt),
-           e.input, e.id, j.run_as
-      FROM jobconfig.job_executions e
-      JOIN jobconfig.job_configs j ON j.id = e.job_config_id
-     WHERE e.id = ANY (execution_ids)
-       AND e.status IN ('failed', 'timed_out')
-       AND j.enabled
-       AND e.attempt < (j.payload #>> '{execution,retry,maxAttempts}')::integer;
+    -- Most batches hold only successes of jobs nobody depends on: two index
+    -- probes, and nothing more to do.
+    IF EXISTS (SELECT FROM jobconfig.job_executions e
+                WHERE e.id = ANY (execution_ids) AND e.status IN ('failed', 'timed_out')) THEN
+        INSERT INTO jobconfig.job_executions
+            (job_config_id, job_id, trigger_source, attempt, status, priority,
+             scheduled_for, input, cause_id, run_as)
+        SELECT e.job_config_id, e.job_id, 'retry', e.attempt + 1, 'queued', j.priority,
+               coalesce(e.finished_at, now())
+                 + jobconfig.retry_delay(j.payload #> '{execution,retry}', e.attempt),
+               e.input, e.id, j.run_as
+          FROM jobconfig.job_executions e
+          JOIN jobconfig.job_configs j ON j.id = e.job_config_id
+         WHERE e.id = ANY (execution_ids)
+           AND e.status IN ('failed', 'timed_out')
+           AND j.enabled
+           AND e.attempt < (j.payload #>> '{execution,retry,maxAttempts}')::integer;
+    END IF;
+
+    ended_jobs := ARRAY(SELECT DISTINCT e.job_id FROM jobconfig.job_executions e
+                         WHERE e.id = ANY (execution_ids));
+    IF NOT EXISTS (SELECT FROM jobconfig.job_configs d
+                    WHERE d.depends_on && ended_jobs AND d.trigger_type = 'dependency' AND d.enabled) THEN
+        RETURN;
+    END IF;
 
     PERFORM 1 FROM jobconfig.job_configs d
-     WHERE d.trigger_type = 'dependency' AND d.enabled
-       AND d.depends_on && ARRAY(SELECT e.job_id FROM jobconfig.job_executions e
-                                  WHERE e.id = ANY (execution_ids))
+     WHERE d.depends_on && ended_jobs AND d.trigger_type = 'dependency' AND d.enabled
      ORDER BY d.id
        FOR NO KEY UPDATE;
 
+    -- mode "any": one downstream run per upstream run that satisfies "on".
+    INSERT INTO jobconfig.job_executions
+        (job_config_id, job_id, trigger_source, status, priority, input, cause_id, run_as)
+    SELECT d.id, d.job_id, 'dependency', 'queued', d.priority,
+           jsonb_build_object('upstream', jsonb_build_object(
+               'jobId', f.job_id, 'executionId', f.id, 'status', f.status)),
+           f.id, d.run_as
+      FROM jobconfig.job_executions f
+      JOIN jobconfig.job_configs d
+        ON d.trigger_type = 'dependency' AND d.enabled AND d.depends_on @> ARRAY[f.job_id]
+     WHERE f.id = ANY (execution_ids)
+       AND d.payload #>> '{trigger,dependency,mode}' = 'any'
+       AND jobconfig.run_is_final(f.id, f.status)
+       AND jobconfig.outcome_matches(d.payload #>> '{trigger,dependency,on}', f.status)
+     ORDER BY d.id, f.id;
+
+    -- mode "all": one downstream run once every upstream job has a final
+    -- run satisfying "on" that ended after the upstream run that caused
+    -- the downstream's previous dependency run.
     INSERT INTO jobconfig.job_executions
         (job_config_id, job_id, trigger_source, status, priority, input, cause_id, run_as)
     SELECT DISTINCT ON (d.id)
@@ -56,21 +87,24 @@ BEGIN
       JOIN jobconfig.job_configs d
         ON d.trigger_type = 'dependency' AND d.enabled AND d.depends_on @> ARRAY[f.job_id]
      WHERE f.id = ANY (execution_ids)
+       AND d.payload #>> '{trigger,dependency,mode}' = 'all'
        AND jobconfig.run_is_final(f.id, f.status)
        AND jobconfig.outcome_matches(d.payload #>> '{trigger,dependency,on}', f.status)
-       AND (d.payload #>> '{trigger,dependency,mode}' = 'any'
-            OR NOT EXISTS (
-                SELECT FROM unnest(d.depends_on) AS upstream(job_id)
-                 WHERE NOT EXISTS (
-                    SELECT FROM jobconfig.job_executions u
-                     WHERE u.job_config_id = (SELECT c.id FROM jobconfig.job_configs c
-                                               WHERE c.job_id = upstream.job_id)
-                       AND u.finished_at > coalesce(
-                           (SELECT max(p.queued_at) FROM jobconfig.job_executions p
-                             WHERE p.job_config_id = d.id AND p.trigger_source = 'dependency'),
-                           '-infinity')
-                       AND jobconfig.outcome_matches(d.payload #>> '{trigger,dependency,on}', u.status)
-                       AND jobconfig.run_is_final(u.id, u.status))))
+       AND NOT EXISTS (
+            SELECT FROM unnest(d.depends_on) AS upstream(job_id)
+             WHERE NOT EXISTS (
+                SELECT FROM jobconfig.job_executions u
+                 WHERE u.job_config_id = (SELECT c.id FROM jobconfig.job_configs c
+                                           WHERE c.job_id = upstream.job_id)
+                   AND u.finished_at > coalesce(
+                       (SELECT cause.finished_at
+                          FROM jobconfig.job_executions p
+                          JOIN jobconfig.job_executions cause ON cause.id = p.cause_id
+                         WHERE p.job_config_id = d.id AND p.trigger_source = 'dependency'
+                         ORDER BY p.id DESC LIMIT 1),
+                       '-infinity')
+                   AND jobconfig.outcome_matches(d.payload #>> '{trigger,dependency,on}', u.status)
+                   AND jobconfig.run_is_final(u.id, u.status)))
      ORDER BY d.id, f.id;
 END $$;
 COMMENT ON FUNCTION jobconfig.finish_executions(bigint[]) IS
