@@ -141,22 +141,23 @@ StartScheduler(int index, Oid dboid)
 
 /*
  * SchedulerAlive
- *	  Is the scheduler last started in this slot still starting or running?
+ *	  Is a scheduler starting or running in this slot?  The handle says so
+ *	  for one this launcher started; the slot's pid for one started by a
+ *	  launcher that has since been restarted.  Caller holds the lock.
  */
 static bool
 SchedulerAlive(int index)
 {
 	pid_t		pid;
 
-	if (launcher_slots[index].handle == NULL)
-		return false;
-	if (GetBackgroundWorkerPid(launcher_slots[index].handle, &pid) == BGWH_STOPPED)
+	if (launcher_slots[index].handle != NULL &&
+		GetBackgroundWorkerPid(launcher_slots[index].handle, &pid) == BGWH_STOPPED)
 	{
 		pfree(launcher_slots[index].handle);
 		launcher_slots[index].handle = NULL;
-		return false;
 	}
-	return true;
+	return launcher_slots[index].handle != NULL ||
+		DatabaseSlotAt(index)->scheduler_pid != 0;
 }
 
 /*

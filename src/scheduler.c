@@ -432,6 +432,12 @@ jobconfig_scheduler_main(Datum main_arg)
 	ScheduleTableInit(scheduler_context);
 
 	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	if (my_slot->scheduler_pid != 0 && kill(my_slot->scheduler_pid, 0) == 0)
+	{
+		/* Another scheduler serves this database already. */
+		LWLockRelease(JobconfigState->lock);
+		proc_exit(0);
+	}
 	my_slot->state = DATABASE_ACTIVE;
 	my_slot->scheduler_pid = MyProcPid;
 	my_slot->scheduler_latch = MyLatch;
