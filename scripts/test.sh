@@ -7,8 +7,9 @@
 #   3. the cron parser fuzz test, under AddressSanitizer and UBSan.
 #
 # Installs what it needs from Debian's packages, builds and installs the
-# extension, and ends with "N passed, N failed" (one per suite, TAP file and
-# fuzz run).  Exits non-zero when anything failed.
+# extension, and ends with "N passed, N failed" (one per regression suite,
+# TAP file and fuzz run).  Exits non-zero when anything failed: a runner
+# that exits non-zero counts as a failure even when its output says less.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -20,11 +21,12 @@ trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
 
-# tally LOG: count "ok" and "not ok"/"FAILED" result lines.
-tally() {
-    local ok bad
-    ok=$(grep -cE '^(test .*\.\.\. ok|t/.*\.\. ok$)' "$1" || true)
-    bad=$(grep -cE '(\.\.\. FAILED|^t/.*\.\. (Dubious|Failed))' "$1" || true)
+# count NAME PASSED FAILED RC: add a runner's results; a runner that failed
+# (RC non-zero) counts at least one failure, whatever its output said.
+count() {
+    local name=$1 ok=$2 bad=$3 rc=$4
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
+    echo "== $name: $ok passed, $bad failed"
     passed=$((passed + ok))
     failed=$((failed + bad))
 }
@@ -34,17 +36,27 @@ suites=$(make -s -C "$work" print-regress 2>/dev/null)
 (cd "$work" && as_postgres "$PGXS_DIR/src/test/regress/pg_regress" \
     --temp-instance="$work/tmp_regress" --inputdir=. --bindir="$PG_BINDIR" \
     --dbname=jobconfig_regress $suites) 2>&1 | tee "$work/regress.log"
+rc=${PIPESTATUS[0]}
 [ -f "$work/regression.diffs" ] && cat "$work/regression.diffs"
-tally "$work/regress.log"
+count "regression suites" "$(grep -cE '^test .*\.\.\. ok' "$work/regress.log")" \
+    "$(grep -cE '\.\.\. FAILED' "$work/regress.log")" "$rc"
 
 echo "== TAP tests"
 (cd "$work" && as_postgres env PATH="$PG_BINDIR:$PATH" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
     prove -I "$PGXS_DIR/src/test/perl" -I "$work/t" t/*.pl) 2>&1 | tee "$work/tap.log"
-tally "$work/tap.log"
-[ -d "$work/tmp_check/log" ] && grep -l "not ok" "$work"/tmp_check/log/regress_log_* 2>/dev/null | xargs -r tail -n 50
+rc=${PIPESTATUS[0]}
+# prove's summary lists each failed file as "t/NAME.pl (Wstat: ...".
+tap_failed=$(grep -cE '^t/\S+\.pl +\(Wstat' "$work/tap.log")
+tap_total=$(ls "$work"/t/*.pl | wc -l)
+count "TAP tests" "$((tap_total - tap_failed))" "$tap_failed" "$rc"
+if [ "$rc" -ne 0 ]; then
+    grep -l "not ok" "$work"/tmp_check/log/regress_log_* 2>/dev/null | xargs -r grep -h -B2 -A8 "not ok"
+fi
 
 echo "== cron fuzz (AddressSanitizer + UBSan)"
-if bash "$work/test/fuzz/run.sh"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+bash "$work/test/fuzz/run.sh"
+rc=$?
+count "cron fuzz" "$((rc == 0))" "$((rc != 0))" "$rc"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -9,11 +9,13 @@
  * planning it each time would cost more than running most of them.  Each
  * executor keeps, per command text, the raw statements (parsed once) and
  * whether they need top level, and prepares a one-statement transactional
- * command once, through SPI, keeping the plan: PostgreSQL's plan cache
- * replans it when a table it uses changes, and when it runs under another
- * role (row-level security) or another search_path.  Commands of several
- * statements are planned one statement at a time, as psql -c does, because
- * a later statement may use what an earlier one creates.
+ * command through SPI the second time it runs, keeping the plan:
+ * PostgreSQL's plan cache replans it when a table it uses changes, and when
+ * it runs under another role (row-level security) or another search_path.
+ * (A command seen once, as in a burst of a thousand different jobs, is not
+ * worth a kept plan.)  Commands of several statements are planned one
+ * statement at a time, as psql -c does, because a later statement may use
+ * what an earlier one creates.
  *
  * IDENTIFICATION
  *	  src/command_cache.c
@@ -26,6 +28,7 @@
 #include "executor/spi.h"
 #include "nodes/parsenodes.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 
@@ -33,7 +36,7 @@
 #include "run_sql.h"
 
 /* Commands remembered at most; past that the cache starts over. */
-#define COMMAND_CACHE_SIZE 512
+#define COMMAND_CACHE_SIZE 4096
 
 static HTAB *commands = NULL;
 static MemoryContext cache_context = NULL;
@@ -91,7 +94,10 @@ CommandLookup(const char *command)
 
 	entry = hash_search(commands, &hash, HASH_FIND, NULL);
 	if (entry != NULL && strcmp(entry->command, command) == 0)
+	{
+		entry->uses++;
 		return entry;
+	}
 
 	/* Parse before touching the cache: a syntax error leaves it as it is. */
 	raw = pg_parse_query(command);
@@ -106,13 +112,28 @@ CommandLookup(const char *command)
 		CommandCacheReset();
 
 	entry = hash_search(commands, &hash, HASH_ENTER, &found);
+	entry->top_level = RunNeedsTopLevel(raw);
+	entry->statements = list_length(raw);
+	entry->last_tag = CreateCommandTag(llast_node(RawStmt, raw)->stmt);
+	entry->uses = 1;
+	entry->plan = NULL;
 	old = MemoryContextSwitchTo(cache_context);
 	entry->command = pstrdup(command);
-	entry->raw = copyObject(raw);
+	entry->raw = entry->top_level ? copyObject(raw) : NIL;
 	MemoryContextSwitchTo(old);
-	entry->top_level = RunNeedsTopLevel(raw);
-	entry->plan = NULL;
 	return entry;
+}
+
+/*
+ * CommandWorthPlanning
+ *	  Should this command run from a kept plan: one transactional statement
+ *	  run at least twice?
+ */
+bool
+CommandWorthPlanning(CommandEntry *entry)
+{
+	return !entry->top_level && entry->statements == 1 &&
+		(entry->plan != NULL || entry->uses >= 2);
 }
 
 /*

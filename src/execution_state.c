@@ -208,3 +208,30 @@ ExecutionFinish(List *execution_ids)
 	args[0] = IdArray(execution_ids);
 	CatalogExecute(&Finish, args, NULL, false, 0);
 }
+
+/*
+ * ExecutionWarmUp
+ *	  Prepare the statements of a run's end, and let PL/pgSQL compile
+ *	  finish_executions, before the first run needs them: the first burst
+ *	  of runs after a start should not wait for the planner.  Caller is in
+ *	  a transaction, connected to SPI.
+ */
+void
+ExecutionWarmUp(void)
+{
+	Datum		args[7];
+	ArrayType  *empty = construct_empty_array(INT8OID);
+	int			i;
+
+	for (i = 0; i < 6; i++)
+		args[i] = PointerGetDatum(construct_empty_array(RecordEnds.argtypes[i] == INT8ARRAYOID ? INT8OID :
+														 RecordEnds.argtypes[i] == TEXTARRAYOID ? TEXTOID :
+														 RecordEnds.argtypes[i] == JSONBARRAYOID ? JSONBOID :
+														 TIMESTAMPTZOID));
+	args[6] = Int32GetDatum(MyProcPid);
+	CatalogExecute(&RecordEnds, args, NULL, false, 0);
+	args[0] = PointerGetDatum(empty);
+	args[1] = Int32GetDatum(MyProcPid);
+	CatalogExecute(&HandBack, args, NULL, false, 0);
+	CatalogExecute(&Finish, args, NULL, false, 0);
+}

@@ -41,5 +41,6 @@ extern const char *ExecutionStatusName(ExecutionStatus status);
 extern void ExecutionRecordEnds(List *ends);
 extern void ExecutionHandBack(List *execution_ids);
 extern void ExecutionFinish(List *execution_ids);
+extern void ExecutionWarmUp(void);
 
 #endif							/* JOBCONFIG_EXECUTION_STATE_H */

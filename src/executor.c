@@ -14,7 +14,7 @@
  * each in its own subtransaction of one batch transaction, its record
  * written in that transaction after it, so that a run's effects and its
  * "succeeded" commit together, and a whole batch costs one WAL flush.  The
- * batch grows while runs are short (doubling up to MAX_BATCH) and falls
+ * batch grows while runs are short (by BATCH_GROWTH, up to MAX_BATCH) and falls
  * back to one run when one is not; runs claimed but not started when a
  * batch has used up BATCH_BUDGET_MS go back to the queue.  A command that
  * must run at top level (VACUUM, CALL, BEGIN...) ends the batch and runs on
@@ -61,6 +61,9 @@
  * subtransaction cache of the batch's PGPROC overflows).
  */
 #define MAX_BATCH 48
+
+/* How fast a batch grows while runs are short. */
+#define BATCH_GROWTH 2
 
 /* Runs shorter than this on average let the next batch grow. */
 #define SHORT_RUN_US 2000
@@ -147,6 +150,28 @@ CompareClaims(const ListCell *a, const ListCell *b)
 }
 
 /*
+ * TakeHint
+ *	  When the scheduler queued a burst of runs since this executor last
+ *	  looked, start at a fair share of it rather than at one run.
+ */
+static void
+TakeHint(void)
+{
+	static uint64 seen = 0;
+	DatabaseSlot *db = DatabaseSlotAt(place.slot);
+	int			share = 0;
+
+	LWLockAcquire(JobconfigState->lock, LW_SHARED);
+	if (db->queued_hint_generation != seen)
+	{
+		seen = db->queued_hint_generation;
+		share = db->queued_hint / JobconfigState->max_workers;
+	}
+	LWLockRelease(JobconfigState->lock);
+	batch_limit = Max(batch_limit, Min(share, MAX_BATCH));
+}
+
+/*
  * SetIdle
  *	  Tell backends queueing runs whether to set this executor's latch.
  */
@@ -204,6 +229,26 @@ ClaimInTransaction(int limit, MemoryContext context)
 }
 
 /*
+ * WarmUp
+ *	  Plan the claim and the records, open what they use, before any run
+ *	  is due: a burst of runs due at once right after a start should not
+ *	  wait for the planner and cold caches.
+ */
+static void
+WarmUp(void)
+{
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	(void) ClaimInTransaction(0, batch_context);
+	ExecutionWarmUp();
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+}
+
+/*
  * Claim
  *	  Claim up to "limit" due runs in a transaction of their own, and
  *	  commit: from here on each is accounted for even if this process dies.
@@ -245,8 +290,13 @@ IdleWaitMs(void)
 	CatalogExecute(&NextDueTime, NULL, NULL, true, 1);
 	next = CatalogGetDatum(0, 1, &isnull);
 	if (!isnull)
-		wait_ms = Min(wait_ms, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-															   DatumGetTimestampTz(next)) + 1);
+	{
+		/* Linux oversleeps a long sleep by 0.1%: go near, then the rest. */
+		long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+														 DatumGetTimestampTz(next)) + 1;
+
+		wait_ms = Min(wait_ms, ms > 1000 ? ms - 500 : ms);
+	}
 	PopActiveSnapshot();
 	SPI_finish();
 	CommitTransactionCommand();
@@ -762,7 +812,7 @@ RunBatch(List *claimed)
 			all_short = false;
 	}
 	if (all_short && unstarted == NIL && list_length(claimed) == batch_limit)
-		batch_limit = Min(batch_limit * 2, MAX_BATCH);
+		batch_limit = Min(batch_limit * BATCH_GROWTH, MAX_BATCH);
 	else if (!all_short || unstarted != NIL)
 		batch_limit = 1;
 
@@ -824,6 +874,7 @@ jobconfig_executor_main(Datum main_arg)
 
 	/* Every message a job raises reaches the log hook (run_log.c). */
 	SetConfigOption("log_min_messages", "info", PGC_SUSET, PGC_S_OVERRIDE);
+	WarmUp();
 
 	for (;;)
 	{
@@ -854,6 +905,7 @@ jobconfig_executor_main(Datum main_arg)
 		MemoryContextReset(batch_context);
 		SetIdle(true);
 		ResetLatch(MyLatch);
+		TakeHint();
 		claimed = jobconfig_enabled ? Claim(batch_limit) : NIL;
 		if (claimed == NIL)
 		{

@@ -14,8 +14,8 @@
  *	  whatever the writer put there;
  *	- keeps the secrets in jobconfig.job_secrets;
  *	- writes the changelog row.
- * The BEFORE DELETE trigger refuses to delete a job others depend on and
- * cancels its queued runs; a statement trigger (on job_configs and on
+ * The BEFORE DELETE trigger refuses to delete a job others depend on,
+ * cancels its runs and detaches its history from it; a statement trigger (on job_configs and on
  * job_executions) refuses non-writers with a clear error before row-level
  * security would silently filter rows.
  *
@@ -115,6 +115,12 @@ static CatalogQuery CancelQueuedRuns = {
 	" SET status = 'cancelled', finished_at = pg_catalog.now(),"
 	"     error = 'job deleted before the run started'"
 	" WHERE job_config_id = $1 AND status = 'queued'",
+	1, {UUIDOID}
+};
+
+static CatalogQuery DetachHistory = {
+	"UPDATE jobconfig.job_executions SET job_config_id = NULL"
+	" WHERE job_config_id = $1",
 	1, {UUIDOID}
 };
 
@@ -669,6 +675,7 @@ jobconfig_job_configs_before_delete(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	OwnerSection owner;
 	char	   *who = GetUserNameFromId(GetUserId(), false);
+	uint64		row;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) ||
 		!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
@@ -706,14 +713,15 @@ jobconfig_job_configs_before_delete(PG_FUNCTION_ARGS)
 	CatalogExecute(&DeleteSecrets, args, NULL, false, 0);
 	CatalogExecute(&CancelQueuedRuns, args, NULL, false, 0);
 	CatalogExecute(&CancelRunningRuns, args, NULL, false, 0);
-	AccessRestoreUser(&owner);
-	for (uint64 row = 0; row < SPI_processed; row++)
+	for (row = 0; row < SPI_processed; row++)
 	{
 		bool		isnull;
 
 		WakeupCancelAtCommit(DatumGetInt64(CatalogGetDatum(row, 1, &isnull)),
 							 CANCEL_JOB_DELETED, who);
 	}
+	CatalogExecute(&DetachHistory, args, NULL, false, 0);
+	AccessRestoreUser(&owner);
 
 	ChangeSetInit(&changes);
 	ChangeSetDiff(&changes, "payload", old.payload, NULL);

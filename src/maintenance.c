@@ -21,6 +21,7 @@
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "catalog.h"
@@ -50,8 +51,14 @@ static CatalogQuery DeleteOldRuns = {
 	"    AND coalesce((j.payload #>> '{history,retentionDays}')::integer, $1) > 0"
 	"    AND e.finished_at < pg_catalog.now() - pg_catalog.make_interval("
 	"          days => coalesce((j.payload #>> '{history,retentionDays}')::integer, $1))"
-	"  ORDER BY e.finished_at LIMIT $2)",
+	"  ORDER BY e.finished_at LIMIT $2)"
+	" RETURNING id",
 	2, {INT4OID, INT4OID}, true
+};
+
+static CatalogQuery ForgetCauses = {
+	"UPDATE jobconfig.job_executions SET cause_id = NULL WHERE cause_id = ANY ($1)",
+	1, {INT8ARRAYOID}
 };
 
 /*
@@ -133,7 +140,25 @@ MaintenanceDeleteHistory(void)
 {
 	Datum		args[2] = {Int32GetDatum(jobconfig_history_days),
 	Int32GetDatum(jobconfig_retention_batch_size)};
+	uint64		deleted;
+	Datum	   *ids;
+	uint64		i;
 
 	CatalogExecute(&DeleteOldRuns, args, NULL, false, 0);
-	return SPI_processed;
+	deleted = SPI_processed;
+	if (deleted == 0)
+		return 0;
+
+	/* Runs they caused keep their history, without a dangling cause. */
+	ids = palloc(sizeof(Datum) * deleted);
+	for (i = 0; i < deleted; i++)
+	{
+		bool		isnull;
+
+		ids[i] = CatalogGetDatum(i, 1, &isnull);
+	}
+	args[0] = PointerGetDatum(construct_array(ids, (int) deleted, INT8OID, 8,
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	CatalogExecute(&ForgetCauses, args, NULL, false, 0);
+	return deleted;
 }

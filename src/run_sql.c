@@ -199,7 +199,7 @@ RunOneStatement(RawStmt *raw, const char *sql, bool top_level,
  *	  The command tag psql would print, from SPI's result code.
  */
 static void
-SpiCompletion(int rc, uint64 rows, RawStmt *last, char *out, int size)
+SpiCompletion(int rc, uint64 rows, CommandTag last, char *out, int size)
 {
 	switch (rc)
 	{
@@ -223,7 +223,7 @@ SpiCompletion(int rc, uint64 rows, RawStmt *last, char *out, int size)
 			snprintf(out, size, "MERGE " UINT64_FORMAT, rows);
 			break;
 		default:
-			snprintf(out, size, "%s", GetCommandTagName(CreateCommandTag(last->stmt)));
+			snprintf(out, size, "%s", GetCommandTagName(last));
 			break;
 	}
 }
@@ -240,7 +240,7 @@ RunInTransaction(CommandEntry *entry, RunOutcome *outcome)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (list_length(entry->raw) == 1)
+	if (CommandWorthPlanning(entry))
 		rc = SPI_execute_plan(CommandPlan(entry), NULL, NULL, false, 0);
 	else
 		rc = SPI_execute(entry->command, false, 0);
@@ -251,10 +251,10 @@ RunInTransaction(CommandEntry *entry, RunOutcome *outcome)
 				 errhint("COPY to or from a file or a program works.")));
 	if (rc < 0)
 		elog(ERROR, "SPI could not run the command: %s", SPI_result_code_string(rc));
-	SpiCompletion(rc, SPI_processed, llast_node(RawStmt, entry->raw),
+	SpiCompletion(rc, SPI_processed, entry->last_tag,
 				  outcome->command_tag, sizeof(outcome->command_tag));
 	outcome->rows = SPI_processed;
-	outcome->statements = list_length(entry->raw);
+	outcome->statements = entry->statements;
 	SPI_finish();
 }
 

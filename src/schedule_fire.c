@@ -29,10 +29,13 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -47,24 +50,40 @@
 #define MAX_SLOTS_PER_ROUND 10000
 
 static CatalogQuery ActiveRuns = {
-	"SELECT job_config_id, id, status FROM jobconfig.job_executions"
+	"SELECT job_config_id, id, status,"
+	"       CASE WHEN trigger_source = 'schedule' THEN scheduled_for END"
+	"  FROM jobconfig.job_executions"
 	" WHERE status IN ('queued', 'running') AND job_config_id = ANY ($1)",
 	1, {UUIDARRAYOID}
 };
 
-static CatalogQuery InsertSlots = {
-	"INSERT INTO jobconfig.job_executions"
-	" (job_config_id, job_id, trigger_source, status, priority, scheduled_for,"
-	"  run_as, finished_at, error)"
-	" SELECT u.id, j.job_id, 'schedule', u.status, j.priority, u.slot, j.run_as,"
-	"        CASE WHEN u.status = 'skipped' THEN pg_catalog.now() END, u.reason"
-	"   FROM ROWS FROM (pg_catalog.unnest($1::uuid[]), pg_catalog.unnest($2::timestamptz[]),"
-	"                   pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[]))"
-	"        AS u(id, slot, status, reason)"
-	"   JOIN jobconfig.job_configs j ON j.id = u.id"
+/*
+ * The slots of a round, from the scheduler's own table: no join.  The
+ * first form is the fast one; the second, which skips a slot recorded
+ * already, is needed only after a restart found slots whose next slot had
+ * not been saved (ScheduleFirePersist).
+ */
+#define INSERT_SLOTS \
+	"INSERT INTO jobconfig.job_executions" \
+	" (job_config_id, job_id, trigger_source, status, priority, scheduled_for," \
+	"  run_as, finished_at, error)" \
+	" SELECT u.id, u.job_id, 'schedule', u.status, u.priority, u.slot, u.run_as," \
+	"        CASE WHEN u.status = 'skipped' THEN pg_catalog.now() END, u.reason" \
+	"   FROM ROWS FROM (pg_catalog.unnest($1::uuid[]), pg_catalog.unnest($2::text[])," \
+	"                   pg_catalog.unnest($3::timestamptz[]), pg_catalog.unnest($4::text[])," \
+	"                   pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::integer[])," \
+	"                   pg_catalog.unnest($7::oid[]))" \
+	"        AS u(id, job_id, slot, status, reason, priority, run_as)"
+#define INSERT_SLOTS_TYPES {UUIDARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, \
+	TEXTARRAYOID, TEXTARRAYOID, INT4ARRAYOID, OIDARRAYOID}
+
+static CatalogQuery InsertSlots = {INSERT_SLOTS, 7, INSERT_SLOTS_TYPES};
+
+static CatalogQuery InsertNewSlots = {
+	INSERT_SLOTS
 	" ON CONFLICT (job_config_id, scheduled_for) WHERE trigger_source = 'schedule'"
 	" DO NOTHING",
-	4, {UUIDARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID, TEXTARRAYOID}
+	7, INSERT_SLOTS_TYPES
 };
 
 static CatalogQuery CancelQueued = {
@@ -196,6 +215,8 @@ ApplyConcurrency(List *jobs, List *slots)
 		int64		execution_id = DatumGetInt64(CatalogGetDatum(row, 2, &isnull));
 		bool		running = strcmp(CatalogGetText(row, 3), "running") == 0;
 		bool		replaced = false;
+		bool		slot_isnull;
+		Datum		slot_of_run = CatalogGetDatum(row, 4, &slot_isnull);
 
 		foreach(lc, slots)
 		{
@@ -203,6 +224,9 @@ ApplyConcurrency(List *jobs, List *slots)
 
 			if (due->skip ||
 				memcmp(&due->job->id, job_config_id, sizeof(pg_uuid_t)) != 0)
+				continue;
+			/* The run of this very slot, recorded before a restart. */
+			if (!slot_isnull && DatumGetTimestampTz(slot_of_run) >= due->slot)
 				continue;
 			if (due->job->concurrency == CONCURRENCY_FORBID)
 			{
@@ -242,40 +266,79 @@ ApplyConcurrency(List *jobs, List *slots)
 /*
  * RecordSlots
  *	  Insert one execution row per slot: queued, or skipped with why.
+ *	  Returns how many runs were queued.
  */
-static void
+static int
 RecordSlots(List *slots)
 {
 	int			n = list_length(slots);
 	Datum	   *ids = palloc(sizeof(Datum) * n);
+	Datum	   *job_ids = palloc(sizeof(Datum) * n);
 	Datum	   *times = palloc(sizeof(Datum) * n);
 	Datum	   *statuses = palloc(sizeof(Datum) * n);
 	Datum	   *reasons = palloc(sizeof(Datum) * n);
 	bool	   *reason_nulls = palloc(sizeof(bool) * n);
-	Datum		args[4];
+	Datum	   *priorities = palloc(sizeof(Datum) * n);
+	Datum	   *roles = palloc(sizeof(Datum) * n);
+	Datum		args[7];
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 	ListCell   *lc;
 	int			i = 0;
+	int			queued = 0;
+	MemoryContext context = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
 
 	foreach(lc, slots)
 	{
 		DueSlot    *due = lfirst(lc);
 
 		ids[i] = UUIDPGetDatum(&due->job->id);
+		job_ids[i] = CStringGetTextDatum(due->job->job_id);
 		times[i] = TimestampTzGetDatum(due->slot);
 		statuses[i] = CStringGetTextDatum(due->skip ? "skipped" : "queued");
 		reason_nulls[i] = due->reason == NULL;
 		reasons[i] = due->reason ? CStringGetTextDatum(due->reason) : (Datum) 0;
+		priorities[i] = Int32GetDatum(due->job->priority);
+		roles[i] = ObjectIdGetDatum(due->job->run_as);
+		queued += !due->skip;
 		i++;
 	}
 	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	args[1] = PointerGetDatum(construct_array(times, n, TIMESTAMPTZOID, 8,
+	args[1] = PointerGetDatum(construct_array(job_ids, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[2] = PointerGetDatum(construct_array(times, n, TIMESTAMPTZOID, 8,
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[2] = PointerGetDatum(construct_array(statuses, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[3] = PointerGetDatum(construct_md_array(reasons, reason_nulls, 1, dims, lbs,
+	args[3] = PointerGetDatum(construct_array(statuses, n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[4] = PointerGetDatum(construct_md_array(reasons, reason_nulls, 1, dims, lbs,
 												 TEXTOID, -1, false, TYPALIGN_INT));
-	CatalogExecute(&InsertSlots, args, NULL, false, 0);
+	args[5] = PointerGetDatum(construct_array(priorities, n, INT4OID, 4, true, TYPALIGN_INT));
+	args[6] = PointerGetDatum(construct_array(roles, n, OIDOID, 4, true, TYPALIGN_INT));
+
+	/* The fast form in a subtransaction; the careful one if it collides. */
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		CatalogExecute(&InsertSlots, args, NULL, false, 0);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(context);
+		error = CopyErrorData();
+		if (error->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(context);
+		CurrentResourceOwner = owner;
+		CatalogExecute(&InsertNewSlots, args, NULL, false, 0);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(context);
+	CurrentResourceOwner = owner;
+	return queued;
 }
 
 /*
@@ -322,25 +385,47 @@ PersistNext(List *jobs)
 /*
  * ScheduleFire
  *	  Record every due slot of "jobs" (taken from the table's heap) and put
- *	  them back with their next slot after "now".  Caller is in a
- *	  transaction and connected to SPI; the round is theirs to commit.
+ *	  them back with their next slot after "now"; returns how many runs it
+ *	  queued.  Caller is in a transaction and connected to SPI; the round is
+ *	  theirs to commit.  The next slots are stored later, by
+ *	  ScheduleFirePersist.
  */
-void
+int
 ScheduleFire(List *jobs, TimestampTz now)
 {
 	List	   *slots = NIL;
 	ListCell   *lc;
+	int			queued = 0;
 
 	if (jobs == NIL)
-		return;
+		return 0;
 	foreach(lc, jobs)
 		slots = SlotsOf(slots, lfirst(lc), now);
 	ApplyConcurrency(jobs, slots);
 	if (slots != NIL)
-		RecordSlots(slots);
+		queued = RecordSlots(slots);
 	foreach(lc, jobs)
 		ScheduleTableAdvance(lfirst(lc), now);
-	PersistNext(jobs);
+	return queued;
+}
+
+/*
+ * ScheduleFirePersist
+ *	  Store the next slots of the jobs fired since last time, a moment
+ *	  after the transactions that queued their runs: writing a thousand
+ *	  wide job_configs rows at once would make the executors' first claims
+ *	  wait behind it.  Should this be lost, the next scheduler finds the old
+ *	  slots again, and the unique index on (job, slot) keeps it from
+ *	  recording any of them a second time.  Returns how many were stored.
+ */
+int
+ScheduleFirePersist(void)
+{
+	List	   *jobs = ScheduleTableUnsaved();
+
+	if (jobs != NIL)
+		PersistNext(jobs);
+	return list_length(jobs);
 }
 
 /*
@@ -356,5 +441,5 @@ ScheduleFireReboot(List *jobs, TimestampTz start)
 	foreach(lc, jobs)
 		slots = AddSlot(slots, lfirst(lc), start, false, NULL);
 	if (slots != NIL)
-		RecordSlots(slots);
+		(void) RecordSlots(slots);
 }

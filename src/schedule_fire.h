@@ -13,7 +13,8 @@
 
 #include "schedule_table.h"
 
-extern void ScheduleFire(List *jobs, TimestampTz now);
+extern int	ScheduleFire(List *jobs, TimestampTz now);
+extern int	ScheduleFirePersist(void);
 extern void ScheduleFireReboot(List *jobs, TimestampTz start);
 
 #endif							/* JOBCONFIG_SCHEDULE_FIRE_H */

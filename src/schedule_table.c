@@ -12,9 +12,11 @@
  * O(log n) heap move: an edit takes effect in well under a millisecond,
  * whatever the number of jobs.
  *
- * The slot a job fires next is persisted in job_configs.next_run_at, in
- * the transaction that records the slot's execution; it is where the
- * table starts from, so no slot is lost or fired twice across restarts.
+ * The slot a job fires next is persisted in job_configs.next_run_at a
+ * moment after the slot's execution is recorded (schedule_fire.c); it is
+ * where the table starts from after a restart.  A slot found there again
+ * because the newer value was not saved yet cannot be recorded twice: the
+ * unique index on (job, slot) refuses it.
  *
  * IDENTIFICATION
  *	  src/schedule_table.c
@@ -246,6 +248,7 @@ ScheduleTableLoad(List *ids)
 {
 	uint64		row;
 	ListCell   *lc;
+	List	   *unsaved = NIL;
 
 	if (ids == NIL)
 	{
@@ -273,13 +276,23 @@ ScheduleTableLoad(List *ids)
 												  UUID_LEN, false, TYPALIGN_CHAR));
 		CatalogExecute(&LoadSomeJobs, args, NULL, true, 0);
 
-		/* Forget the listed jobs first; those still scheduled come back. */
+		/*
+		 * Forget the listed jobs first; those still scheduled come back.
+		 * Remember their slots not saved yet: the stored ones are older.
+		 */
 		foreach(lc, ids)
 		{
 			ScheduledJob *job = hash_search(jobs_by_id, lfirst(lc), HASH_FIND, NULL);
 
 			if (job != NULL)
 			{
+				if (job->unsaved)
+				{
+					ScheduledJob *copy = palloc(sizeof(ScheduledJob));
+
+					*copy = *job;
+					unsaved = lappend(unsaved, copy);
+				}
 				HeapRemove(job);
 				hash_search(jobs_by_id, lfirst(lc), HASH_REMOVE, NULL);
 			}
@@ -293,10 +306,24 @@ ScheduleTableLoad(List *ids)
 		ScheduledJob *job = hash_search(jobs_by_id, id, HASH_ENTER, NULL);
 
 		job->heap_index = -1;
+		job->unsaved = false;
 		if (!EntryFromRow(job, row))
 		{
 			hash_search(jobs_by_id, id, HASH_REMOVE, NULL);
 			continue;
+		}
+		foreach(lc, unsaved)
+		{
+			ScheduledJob *before = lfirst(lc);
+
+			/* Same schedule: the slot it fired up to still holds. */
+			if (memcmp(&before->id, id, sizeof(pg_uuid_t)) == 0 &&
+				memcmp(&before->schedule, &job->schedule, sizeof(CronSchedule)) == 0 &&
+				before->tz == job->tz && before->next_slot > job->next_slot)
+			{
+				job->next_slot = before->next_slot;
+				job->unsaved = true;
+			}
 		}
 		HeapPlace(job);
 	}
@@ -364,6 +391,7 @@ ScheduleTableAdvance(ScheduledJob *job, TimestampTz now)
 	else if (!CronNextAfter(&job->schedule, Max(now, job->next_slot), job->tz, &next))
 		next = DT_NOEND;
 	job->next_slot = next;
+	job->unsaved = true;
 	HeapPlace(job);
 }
 
@@ -382,5 +410,27 @@ ScheduleTableRebootJobs(void)
 	while ((job = hash_seq_search(&status)) != NULL)
 		if (job->schedule.kind == CRON_KIND_REBOOT)
 			jobs = lappend(jobs, job);
+	return jobs;
+}
+
+/*
+ * ScheduleTableUnsaved
+ *	  The jobs whose next slot is not saved yet, marked saved: the caller
+ *	  saves them in its transaction (and reloads everything if that fails).
+ */
+List *
+ScheduleTableUnsaved(void)
+{
+	HASH_SEQ_STATUS status;
+	ScheduledJob *job;
+	List	   *jobs = NIL;
+
+	hash_seq_init(&status, jobs_by_id);
+	while ((job = hash_seq_search(&status)) != NULL)
+		if (job->unsaved)
+		{
+			jobs = lappend(jobs, job);
+			job->unsaved = false;
+		}
 	return jobs;
 }

@@ -44,6 +44,7 @@ typedef struct ScheduledJob
 	ConcurrencyPolicy concurrency;
 	MissedRunPolicy missed_runs;
 	int			heap_index;		/* -1 when not in the heap */
+	bool		unsaved;		/* next_slot not yet in job_configs */
 } ScheduledJob;
 
 /* One slot to record: a run to queue or a slot skipped by policy. */
@@ -62,5 +63,6 @@ extern TimestampTz ScheduleTableEarliest(void);
 extern List *ScheduleTableTakeDue(TimestampTz now);
 extern void ScheduleTableAdvance(ScheduledJob *job, TimestampTz now);
 extern List *ScheduleTableRebootJobs(void);
+extern List *ScheduleTableUnsaved(void);
 
 #endif							/* JOBCONFIG_SCHEDULE_TABLE_H */

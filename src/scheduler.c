@@ -58,6 +58,12 @@
 /* Between two passes of history retention, when the last one finished. */
 #define RETENTION_INTERVAL_MS (10 * 60 * 1000)
 
+/* Slots recorded per transaction when many are due at once. */
+#define FIRE_CHUNK 250
+
+/* Next slots are saved this long after the slots were fired. */
+#define PERSIST_DELAY_MS 1000
+
 /* After an error in the loop, before trying again. */
 #define ERROR_BACKOFF_MS 1000
 
@@ -75,6 +81,7 @@ static ExecutorHandle *executors = NULL;
 static MemoryContext scheduler_context = NULL;
 static MemoryContext iteration_context = NULL;
 static TimestampTz next_retention = 0;
+static TimestampTz persist_at = 0;		/* 0: nothing to save */
 static bool reload_all = false;
 static char *database_name = NULL;
 
@@ -327,6 +334,24 @@ Watchdog(TimestampTz now)
 }
 
 /*
+ * WaitBefore
+ *	  How long to sleep for a slot due at "due".  Linux lets a long sleep
+ *	  oversleep by 0.1% of its length (up to 100 ms): a slot 45 s away would
+ *	  fire 45 ms late.  So a far slot is slept towards in two steps, the
+ *	  last one short.
+ */
+static long
+WaitBefore(TimestampTz now, TimestampTz due)
+{
+	long		ms;
+
+	if (due <= now)
+		return 0;
+	ms = TimestampDifferenceMilliseconds(now, due) + 1;
+	return ms > 1000 ? ms - 500 : ms;
+}
+
+/*
  * Iterate
  *	  One pass: pick up changed jobs, account for dead executors, fire due
  *	  slots, delete a batch of old history.  Returns how long to sleep, in
@@ -344,7 +369,7 @@ Iterate(void)
 	long		watchdog_ms;
 	ListCell   *lc;
 
-	if (changed != NIL || reload_all || dead != NIL || due)
+	if (changed != NIL || reload_all || dead != NIL)
 	{
 		BeginWork("scheduling");
 		foreach(lc, dead)
@@ -360,17 +385,45 @@ Iterate(void)
 			ScheduleTableLoad(reload_all ? NIL : changed);
 			reload_all = false;
 		}
-		if (due)
-		{
-			now = GetCurrentTimestamp();
-			ScheduleFire(ScheduleTableTakeDue(now), now);
-		}
 		EndWork();
 		if (changed != NIL)
 			ReportChangesApplied(list_length(changed));
-
 		foreach(lc, dead)
 			StartExecutor(lfirst_int(lc));
+	}
+
+	if (due)
+	{
+		List	   *jobs;
+		int			from;
+
+		now = GetCurrentTimestamp();
+		jobs = ScheduleTableTakeDue(now);
+		if (persist_at == 0)
+			persist_at = TimestampTzPlusMilliseconds(now, PERSIST_DELAY_MS);
+
+		/*
+		 * Many slots due at once go in chunks, each committed on its own:
+		 * the executors start on the first while the next is written.
+		 */
+		for (from = 0; from < list_length(jobs); from += FIRE_CHUNK)
+		{
+			List	   *chunk = list_copy_head(list_copy_tail(jobs, from), FIRE_CHUNK);
+			int			queued;
+
+			BeginWork("scheduling");
+			queued = ScheduleFire(chunk, now);
+			EndWork();
+			ShmemHintQueued(my_slot, queued);
+		}
+	}
+
+	if (persist_at != 0 && GetCurrentTimestamp() >= persist_at)
+	{
+		BeginWork("saving next slots");
+		ScheduleFirePersist();
+		EndWork();
+		persist_at = 0;
 	}
 
 	if (now >= next_retention)
@@ -388,9 +441,10 @@ Iterate(void)
 	now = GetCurrentTimestamp();
 	earliest = ScheduleTableEarliest();
 	if (jobconfig_enabled && earliest != DT_NOEND)
-		sleep_ms = Min(sleep_ms, Max(0, TimestampDifferenceMilliseconds(now, earliest) +
-									 (earliest > now ? 1 : 0)));
+		sleep_ms = Min(sleep_ms, WaitBefore(now, earliest));
 	sleep_ms = Min(sleep_ms, Max(0, TimestampDifferenceMilliseconds(now, next_retention)));
+	if (persist_at != 0)
+		sleep_ms = Min(sleep_ms, Max(0, TimestampDifferenceMilliseconds(now, persist_at)));
 	watchdog_ms = Watchdog(now);
 	if (watchdog_ms >= 0)
 		sleep_ms = Min(sleep_ms, watchdog_ms);

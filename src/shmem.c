@@ -270,3 +270,16 @@ ShmemCancelRun(Oid dboid, int64 execution_id, CancelReason reason,
 	LWLockRelease(JobconfigState->lock);
 	return found;
 }
+
+/*
+ * ShmemHintQueued
+ *	  The scheduler just queued this many runs at once (see queued_hint).
+ */
+void
+ShmemHintQueued(DatabaseSlot *db, int queued)
+{
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	db->queued_hint = queued;
+	db->queued_hint_generation++;
+	LWLockRelease(JobconfigState->lock);
+}

@@ -72,6 +72,14 @@ typedef struct DatabaseSlot
 	bool		change_overflow;	/* lost some: reload every job */
 	pg_uuid_t	changes[CHANGE_QUEUE_SIZE];
 
+	/*
+	 * How many runs the scheduler just queued at once, with a counter that
+	 * changes each time: an executor woken by a burst claims its share at
+	 * once instead of growing its batch from one.
+	 */
+	int			queued_hint;
+	uint64		queued_hint_generation;
+
 	/* What the scheduler reports through scheduler_status(). */
 	int64		changes_applied;
 	TimestampTz last_change_applied_at;
@@ -101,6 +109,7 @@ extern void ShmemWakeLauncher(void);
 extern void ShmemWakeExecutors(Oid dboid);
 extern void ShmemWakeScheduler(Oid dboid);
 extern void ShmemQueueChanges(Oid dboid, List *job_config_ids);
+extern void ShmemHintQueued(DatabaseSlot *db, int queued);
 extern bool ShmemCancelRun(Oid dboid, int64 execution_id, CancelReason reason,
 						   const char *by);
 

@@ -111,7 +111,7 @@ main(int argc, char **argv)
 		   "%ld next-fire calls, %ld brute-force comparisons\n",
 		   (unsigned long long) seed, stats.inputs, stats.parsed,
 		   stats.rejected, stats.next_calls, stats.brute_checks);
-	printf("%ld passed, %ld failed\n", stats.inputs - stats.failures,
+	printf("%ld inputs clean, %ld findings\n", stats.inputs - stats.failures,
 		   stats.failures);
 	return stats.failures == 0 ? 0 : 1;
 }
