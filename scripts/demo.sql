@@ -32,10 +32,11 @@ SELECT job_id, trigger_type, next_run_at FROM jsonb_populate_record(NULL::jobcon
         '{"title": "Nightly rollup", "tags": ["etl"]}'));
 SELECT job_id, trigger_type, webhook_path FROM jsonb_populate_record(NULL::jobconfig.job_configs,
     jobconfig.create_job('deploy-hook',
-        '{"trigger": {"type": "webhook", "webhook": {"path": "deploy-finished", "secret": "demo-secret-0123456789"}},
+        ('{"trigger": {"type": "webhook", "webhook": {"path": "deploy-finished", "secret": "demo-secret-0123456789"}},
           "execution": {"command": "INSERT INTO public.events (kind, detail) VALUES (''deploy'', jobconfig.current_input())",
                         "runAs": "app_worker"},
-          "notifications": {"slack": {"webhookUrl": "https://hooks.slack.com/services/T000/B000/XXXX"}}}'));
+          "notifications": {"slack": {"webhookUrl": "https://127.0.0.1:' || :'http_port' || '/services/T000/B000/XXXX",
+                                      "onSuccess": true}}}')::jsonb));
 -- A chain: extract (manual) -> transform -> load (dependency triggers).
 SELECT jobconfig.create_job('extract',
     '{"execution": {"command": "INSERT INTO public.events (kind, detail) VALUES (''extract'', jobconfig.current_input()); DO $$BEGIN RAISE NOTICE ''extracted batch %'', jobconfig.current_input() ->> ''batch''; END$$",
@@ -46,13 +47,18 @@ SELECT jobconfig.create_job('transform',
 SELECT jobconfig.create_job('load',
     '{"trigger": {"type": "dependency", "dependency": {"jobIds": ["transform"]}},
       "execution": {"command": "INSERT INTO public.events (kind) VALUES (''load'')", "runAs": "app_worker"}}') ->> 'job_id' AS job_id;
--- One that fails and retries with backoff (1 s, then 2 s), one that times out.
+-- One that fails and retries with backoff (1 s, then 2 s), one that times
+-- out; both alert by email and Slack once they have given up.
 SELECT jobconfig.create_job('flaky',
-    '{"execution": {"command": "SELECT 1 / 0", "runAs": "app_worker",
-                    "retry": {"maxAttempts": 3, "initialDelaySeconds": 1, "backoffMultiplier": 2, "jitter": false}}}') ->> 'job_id' AS job_id;
+    ('{"execution": {"command": "DO $$BEGIN RAISE NOTICE ''loading invoices''; PERFORM 1 / 0; END$$", "runAs": "app_worker",
+                    "retry": {"maxAttempts": 3, "initialDelaySeconds": 1, "backoffMultiplier": 2, "jitter": false}},
+      "notifications": {"email": {"recipients": ["ops@example.com", "oncall@example.com"]},
+                        "slack": {"webhookUrl": "https://127.0.0.1:' || :'http_port' || '/services/T000/B000/ALERTS"}}}')::jsonb,
+    '{"title": "Invoice import"}') ->> 'job_id' AS job_id;
 SELECT jobconfig.create_job('too-slow',
     '{"execution": {"command": "SELECT pg_sleep(30)", "runAs": "app_worker", "timeoutSeconds": 2,
-                    "retry": {"maxAttempts": 1}}}') ->> 'job_id' AS job_id;
+                    "retry": {"maxAttempts": 1}},
+      "notifications": {"email": {"recipients": ["ops@example.com"]}}}') ->> 'job_id' AS job_id;
 
 \echo '== what was stored: a minimal manual payload, completed with defaults'
 SELECT jsonb_pretty(payload) AS load_payload FROM jobconfig.job_configs WHERE job_id = 'load';
@@ -70,8 +76,32 @@ SELECT jobconfig.create_job('broken', '{"trigger": {"type": "schedule", "schedul
 \set ON_ERROR_STOP 1
 RESET ROLE;
 
+\echo '== a deploy pipeline calls the webhook as anon would through PostgREST: signed "timestamp.body"'
+SET ROLE anon;
+SELECT jobconfig.receive_webhook(path => 'deploy-finished', body => :'body',
+                                 signature => :'signature', "timestamp" => :'ts') AS webhook_run;
+\echo '== ... the same call replayed, and one with the body altered, are refused'
+\set ON_ERROR_STOP 0
+SELECT jobconfig.receive_webhook('deploy-finished', :'body', :'signature', :'ts');
+SELECT jobconfig.receive_webhook('deploy-finished', replace(:'body', 'main', 'evil'), :'signature', :'ts');
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo '== apps can LISTEN to every state change of every run (channel jobconfig_events)'
+LISTEN jobconfig_events;
+SET ROLE service_role;
+SELECT jobconfig.run_job('load') AS load_run;
+RESET ROLE;
+SELECT pg_sleep(0.5);
+UNLISTEN jobconfig_events;
+
 \echo '== ... 7 seconds later'
 SELECT pg_sleep(7);
+
+\echo '== notifications: written with each final run, delivered by the notifier (jobconfig.notification_outbox)'
+SELECT job_id, channel, coalesce(array_to_string(recipients, ', '), '(the job''s Slack URL)') AS "to",
+       subject, status, attempts, to_char(delivered_at, 'HH24:MI:SS.MS') AS delivered
+  FROM jobconfig.notification_outbox ORDER BY id;
 
 \echo '== the history (jobconfig.job_executions)'
 SELECT id, job_id, attempt, trigger_source, cause_id, status,

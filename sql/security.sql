@@ -106,8 +106,8 @@ SELECT jobconfig.current_role_can_write() AS missing_roles_are_skipped;
 RESET ROLE;
 RESET jobconfig.writer_roles;
 
--- no SECURITY DEFINER function in the extension, so none to pin
-SELECT count(*) AS security_definer_functions
+-- the one SECURITY DEFINER function, receive_webhook, pins search_path
+SELECT p.proname, p.proconfig
   FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
   JOIN pg_extension x ON x.oid = d.refobjid AND x.extname = 'jobconfig'
  WHERE p.prosecdef;

@@ -106,7 +106,7 @@ StepAside(Oid dboid)
 		int			i;
 
 		LWLockAcquire(JobconfigState->lock, LW_SHARED);
-		gone = db->scheduler_pid == 0;
+		gone = db->scheduler_pid == 0 && db->notifier_pid == 0;
 		for (i = 0; gone && i < JobconfigState->max_workers; i++)
 			gone = db->executors[i].pid == 0;
 		LWLockRelease(JobconfigState->lock);

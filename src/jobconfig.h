@@ -26,6 +26,16 @@ extern int	jobconfig_max_databases;
 extern int	jobconfig_log_max_bytes;
 extern int	jobconfig_history_days;
 extern int	jobconfig_retention_batch_size;
+extern int	jobconfig_webhook_max_bytes;
+extern bool jobconfig_notify_events;
+extern char *jobconfig_smtp_url;
+extern char *jobconfig_smtp_from;
+extern char *jobconfig_smtp_user;
+extern char *jobconfig_smtp_password;
+extern char *jobconfig_notify_allowed_hosts;
+extern bool jobconfig_notify_insecure_http;
+extern int	jobconfig_notify_retry_delay;
+extern int	jobconfig_notify_max_attempts;
 
 /* True when the library was loaded through shared_preload_libraries. */
 extern bool jobconfig_preloaded;

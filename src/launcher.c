@@ -132,7 +132,7 @@ StartScheduler(int index, Oid dboid)
 	{
 		ereport(WARNING,
 				(errmsg("jobconfig could not start a scheduler for database %u", dboid),
-				 errhint("Raise max_worker_processes: jobconfig needs one launcher, and per database one scheduler and jobconfig.max_workers executors.")));
+				 errhint(WORKERS_NEEDED_HINT)));
 		return;
 	}
 	launcher_slots[index].handle = handle;

@@ -56,6 +56,22 @@ static CatalogQuery DeleteOldRuns = {
 	2, {INT4OID, INT4OID}, true
 };
 
+static CatalogQuery DeleteOldNotifications = {
+	"DELETE FROM jobconfig.notification_outbox WHERE id IN ("
+	" SELECT o.id FROM jobconfig.notification_outbox o"
+	"  WHERE o.status <> 'pending'"
+	"    AND o.created_at < pg_catalog.now() - pg_catalog.make_interval(days => $1)"
+	"  ORDER BY o.id LIMIT $2)",
+	2, {INT4OID, INT4OID}, true
+};
+
+static CatalogQuery DeleteExpiredSignatures = {
+	"DELETE FROM jobconfig.webhook_signatures WHERE (job_config_id, signature) IN ("
+	" SELECT s.job_config_id, s.signature FROM jobconfig.webhook_signatures s"
+	"  WHERE s.expires_at < pg_catalog.now() LIMIT $1)",
+	1, {INT4OID}, true
+};
+
 static CatalogQuery ForgetCauses = {
 	"UPDATE jobconfig.job_executions SET cause_id = NULL WHERE cause_id = ANY ($1)",
 	1, {INT8ARRAYOID}
@@ -132,8 +148,10 @@ MaintenanceWorkerGone(pid_t pid, bool terminated_for_timeout)
 /*
  * MaintenanceDeleteHistory
  *	  Delete one batch of executions older than their job's retention (or
- *	  jobconfig.history_days).  Returns the number deleted; a full batch
- *	  means there may be more.
+ *	  jobconfig.history_days), of finished notifications older than
+ *	  jobconfig.history_days, and of expired webhook signatures.  Returns
+ *	  the largest number deleted of one kind; a full batch means there may
+ *	  be more.
  */
 uint64
 MaintenanceDeleteHistory(void)
@@ -141,13 +159,23 @@ MaintenanceDeleteHistory(void)
 	Datum		args[2] = {Int32GetDatum(jobconfig_history_days),
 	Int32GetDatum(jobconfig_retention_batch_size)};
 	uint64		deleted;
+	uint64		most;
 	Datum	   *ids;
 	uint64		i;
+
+	/* Spent webhook signatures, and notifications as old as old runs. */
+	CatalogExecute(&DeleteExpiredSignatures, &args[1], NULL, false, 0);
+	most = SPI_processed;
+	if (jobconfig_history_days > 0)
+	{
+		CatalogExecute(&DeleteOldNotifications, args, NULL, false, 0);
+		most = Max(most, SPI_processed);
+	}
 
 	CatalogExecute(&DeleteOldRuns, args, NULL, false, 0);
 	deleted = SPI_processed;
 	if (deleted == 0)
-		return 0;
+		return most;
 
 	/* Runs they caused keep their history, without a dangling cause. */
 	ids = palloc(sizeof(Datum) * deleted);
@@ -160,5 +188,5 @@ MaintenanceDeleteHistory(void)
 	args[0] = PointerGetDatum(construct_array(ids, (int) deleted, INT8OID, 8,
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	CatalogExecute(&ForgetCauses, args, NULL, false, 0);
-	return deleted;
+	return Max(most, deleted);
 }

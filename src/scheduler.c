@@ -64,6 +64,9 @@
 /* Next slots are saved this long after the slots were fired. */
 #define PERSIST_DELAY_MS 1000
 
+/* A notifier that exited is started again no sooner than this. */
+#define NOTIFIER_RESTART_MS (10 * 1000)
+
 /* After an error in the loop, before trying again. */
 #define ERROR_BACKOFF_MS 1000
 
@@ -78,6 +81,8 @@ typedef struct ExecutorHandle
 static WorkerPlace place;
 static DatabaseSlot *my_slot = NULL;
 static ExecutorHandle *executors = NULL;
+static BackgroundWorkerHandle *notifier = NULL;
+static TimestampTz notifier_started_at = 0;
 static MemoryContext scheduler_context = NULL;
 static MemoryContext iteration_context = NULL;
 static TimestampTz next_retention = 0;
@@ -86,6 +91,22 @@ static bool reload_all = false;
 static char *database_name = NULL;
 
 PGDLLEXPORT void jobconfig_scheduler_main(Datum main_arg);
+
+/*
+ * RegisterWorker
+ *	  RegisterDynamicBackgroundWorker, with the handle in the scheduler's
+ *	  long-lived context (the current one may be reset before the handle
+ *	  is used again).
+ */
+static bool
+RegisterWorker(BackgroundWorker *worker, BackgroundWorkerHandle **handle)
+{
+	MemoryContext old = MemoryContextSwitchTo(scheduler_context);
+	bool		registered = RegisterDynamicBackgroundWorker(worker, handle);
+
+	MemoryContextSwitchTo(old);
+	return registered;
+}
 
 /*
  * StartExecutor
@@ -103,12 +124,12 @@ StartExecutor(int i)
 	executors[i].handle = NULL;
 	executors[i].pid = 0;
 	executors[i].terminated_for_timeout = false;
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!RegisterWorker(&worker, &handle))
 	{
 		ereport(WARNING,
 				(errmsg("jobconfig could not start executor %d for database \"%s\"",
 						i + 1, database_name),
-				 errhint("Raise max_worker_processes: jobconfig needs one launcher, and per database one scheduler and jobconfig.max_workers executors.")));
+				 errhint(WORKERS_NEEDED_HINT)));
 		return;
 	}
 	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
@@ -118,9 +139,47 @@ StartExecutor(int i)
 }
 
 /*
+ * KeepNotifier
+ *	  Start the notifier if it is not running, at most once per
+ *	  NOTIFIER_RESTART_MS (a notifier failing at start must not spin).
+ *	  Returns milliseconds until another start may be tried, or -1.
+ */
+static long
+KeepNotifier(TimestampTz now)
+{
+	BackgroundWorker worker;
+	TimestampTz retry_at;
+	pid_t		pid;
+
+	if (notifier != NULL && GetBackgroundWorkerPid(notifier, &pid) != BGWH_STOPPED)
+		return -1;
+	retry_at = TimestampTzPlusMilliseconds(notifier_started_at, NOTIFIER_RESTART_MS);
+	if (notifier_started_at != 0 && now < retry_at)
+		return TimestampDifferenceMilliseconds(now, retry_at) + 1;
+
+	if (notifier != NULL)
+		pfree(notifier);
+	notifier = NULL;
+	notifier_started_at = now;
+	WorkerDescribe(&worker, "jobconfig_notifier_main", "jobconfig notifier",
+				   place.dboid, place.slot, 0);
+	if (!RegisterWorker(&worker, &notifier))
+	{
+		notifier = NULL;
+		ereport(WARNING,
+				(errmsg("jobconfig could not start the notifier for database \"%s\"",
+						database_name),
+				 errhint(WORKERS_NEEDED_HINT)));
+		return NOTIFIER_RESTART_MS;
+	}
+	return -1;
+}
+
+/*
  * TerminateExecutors
  *	  before_shmem_exit: executors never outlive their scheduler, so a new
  *	  scheduler can take every run still marked running as interrupted.
+ *	  The notifier goes with them.
  */
 static void
 TerminateExecutors(int code, Datum arg)
@@ -131,6 +190,8 @@ TerminateExecutors(int code, Datum arg)
 		for (i = 0; i < jobconfig_max_workers; i++)
 			if (executors[i].handle != NULL)
 				TerminateBackgroundWorker(executors[i].handle);
+	if (notifier != NULL)
+		TerminateBackgroundWorker(notifier);
 
 	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
 	if (my_slot != NULL && my_slot->scheduler_pid == MyProcPid)
@@ -168,30 +229,6 @@ WaitForOldExecutors(void)
 }
 
 /*
- * BeginWork, EndWork
- *	  A transaction with SPI and a snapshot around one batch of work.
- */
-static void
-BeginWork(const char *what)
-{
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, what);
-}
-
-static void
-EndWork(void)
-{
-	PopActiveSnapshot();
-	SPI_finish();
-	CommitTransactionCommand();
-	pgstat_report_activity(STATE_IDLE, NULL);
-}
-
-/*
  * Startup
  *	  Account for interrupted runs, load the schedule jobs, fire @reboot
  *	  jobs; then start the executors.
@@ -205,13 +242,13 @@ Startup(void)
 
 	WaitForOldExecutors();
 
-	BeginWork("recovering interrupted runs");
+	WorkerBeginWork("recovering interrupted runs");
 	database_name = MemoryContextStrdup(scheduler_context,
 										get_database_name(MyDatabaseId));
 	recovered = MaintenanceRecoverRuns();
 	ScheduleTableLoad(NIL);
 	ScheduleFireReboot(ScheduleTableRebootJobs(), start);
-	EndWork();
+	WorkerEndWork();
 	if (recovered > 0)
 		ereport(LOG,
 				(errmsg("jobconfig marked " UINT64_FORMAT " interrupted runs in database \"%s\" as failed",
@@ -219,6 +256,7 @@ Startup(void)
 
 	for (i = 0; i < jobconfig_max_workers; i++)
 		StartExecutor(i);
+	(void) KeepNotifier(GetCurrentTimestamp());
 }
 
 /*
@@ -367,11 +405,12 @@ Iterate(void)
 	TimestampTz earliest;
 	long		sleep_ms = 3600 * 1000L;
 	long		watchdog_ms;
+	long		notifier_ms;
 	ListCell   *lc;
 
 	if (changed != NIL || reload_all || dead != NIL)
 	{
-		BeginWork("scheduling");
+		WorkerBeginWork("scheduling");
 		foreach(lc, dead)
 		{
 			int			i = lfirst_int(lc);
@@ -385,7 +424,7 @@ Iterate(void)
 			ScheduleTableLoad(reload_all ? NIL : changed);
 			reload_all = false;
 		}
-		EndWork();
+		WorkerEndWork();
 		if (changed != NIL)
 			ReportChangesApplied(list_length(changed));
 		foreach(lc, dead)
@@ -411,18 +450,18 @@ Iterate(void)
 			List	   *chunk = list_copy_head(list_copy_tail(jobs, from), FIRE_CHUNK);
 			int			queued;
 
-			BeginWork("scheduling");
+			WorkerBeginWork("scheduling");
 			queued = ScheduleFire(chunk, now);
-			EndWork();
+			WorkerEndWork();
 			ShmemHintQueued(my_slot, queued);
 		}
 	}
 
 	if (persist_at != 0 && GetCurrentTimestamp() >= persist_at)
 	{
-		BeginWork("saving next slots");
+		WorkerBeginWork("saving next slots");
 		ScheduleFirePersist();
-		EndWork();
+		WorkerEndWork();
 		persist_at = 0;
 	}
 
@@ -430,9 +469,9 @@ Iterate(void)
 	{
 		uint64		deleted;
 
-		BeginWork("deleting old history");
+		WorkerBeginWork("deleting old history");
 		deleted = MaintenanceDeleteHistory();
-		EndWork();
+		WorkerEndWork();
 		/* A full batch: come back at once, after anything more urgent. */
 		next_retention = deleted >= (uint64) jobconfig_retention_batch_size ? now :
 			TimestampTzPlusMilliseconds(now, RETENTION_INTERVAL_MS);
@@ -448,6 +487,9 @@ Iterate(void)
 	watchdog_ms = Watchdog(now);
 	if (watchdog_ms >= 0)
 		sleep_ms = Min(sleep_ms, watchdog_ms);
+	notifier_ms = KeepNotifier(now);
+	if (notifier_ms >= 0)
+		sleep_ms = Min(sleep_ms, notifier_ms);
 	return sleep_ms;
 }
 

@@ -196,6 +196,24 @@ ShmemWakeScheduler(Oid dboid)
 }
 
 /*
+ * ShmemWakeNotifier
+ *	  Notifications were queued in dboid: wake its notifier.
+ */
+void
+ShmemWakeNotifier(Oid dboid)
+{
+	int			index;
+
+	if (JobconfigState == NULL)
+		return;
+	LWLockAcquire(JobconfigState->lock, LW_SHARED);
+	index = DatabaseSlotFind(dboid);
+	if (index >= 0 && DatabaseSlotAt(index)->notifier_latch)
+		SetLatch(DatabaseSlotAt(index)->notifier_latch);
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
  * ShmemQueueChanges
  *	  Tell the scheduler which jobs changed (a List of pg_uuid_t *).  When
  *	  the queue is full it is marked overflowed and the scheduler reloads

@@ -56,6 +56,8 @@ typedef struct DatabaseSlot
 	uint64		probed_generation;	/* extension_generation when probed */
 	pid_t		scheduler_pid;
 	Latch	   *scheduler_latch;
+	pid_t		notifier_pid;	/* 0 while no notifier runs */
+	Latch	   *notifier_latch;
 
 	/*
 	 * Set while a command that needs the database to itself (DROP
@@ -108,6 +110,7 @@ extern int	DatabaseSlotFind(Oid dboid);
 extern void ShmemWakeLauncher(void);
 extern void ShmemWakeExecutors(Oid dboid);
 extern void ShmemWakeScheduler(Oid dboid);
+extern void ShmemWakeNotifier(Oid dboid);
 extern void ShmemQueueChanges(Oid dboid, List *job_config_ids);
 extern void ShmemHintQueued(DatabaseSlot *db, int queued);
 extern bool ShmemCancelRun(Oid dboid, int64 execution_id, CancelReason reason,

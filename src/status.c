@@ -93,6 +93,10 @@ jobconfig_scheduler_status(PG_FUNCTION_ARGS)
 			first = false;
 		}
 		appendStringInfoChar(&out, ']');
+		if (db->notifier_pid != 0)
+			appendStringInfo(&out, ",\"notifierPid\":%d", (int) db->notifier_pid);
+		else
+			appendStringInfoString(&out, ",\"notifierPid\":null");
 	}
 	LWLockRelease(JobconfigState->lock);
 	appendStringInfoChar(&out, '}');

@@ -2,7 +2,7 @@
  *
  * wakeup.c
  *	  Wake-ups sent at commit: a queued run wakes the executors, a changed
- *	  job wakes the scheduler, a cancelled run interrupts its executor, a
+ *	  job wakes the scheduler, a queued notification wakes the notifier, a cancelled run interrupts its executor, a
  *	  created or dropped extension wakes the launcher or the scheduler.
  *
  * Work is announced only once the transaction that made it has committed,
@@ -34,6 +34,7 @@
 #include "wakeup.h"
 
 PG_FUNCTION_INFO_V1(jobconfig_wake_executors);
+PG_FUNCTION_INFO_V1(jobconfig_wake_notifier);
 PG_FUNCTION_INFO_V1(jobconfig_announce_install);
 PG_FUNCTION_INFO_V1(jobconfig_interrupt_at_commit);
 
@@ -50,6 +51,7 @@ static bool callback_registered = false;
 static bool wake_executors = false;
 static bool wake_launcher = false;
 static bool wake_scheduler = false;
+static bool wake_notifier = false;
 static List *changed_jobs = NIL;	/* of pg_uuid_t *, in TopTransactionContext */
 static List *cancels = NIL;		/* of PendingCancel *, likewise */
 
@@ -66,6 +68,7 @@ Forget(void)
 	wake_executors = false;
 	wake_launcher = false;
 	wake_scheduler = false;
+	wake_notifier = false;
 	changed_jobs = NIL;
 	cancels = NIL;
 }
@@ -97,6 +100,8 @@ WakeupAtCommit(XactEvent event, void *arg)
 			}
 			if (wake_executors)
 				ShmemWakeExecutors(MyDatabaseId);
+			if (wake_notifier)
+				ShmemWakeNotifier(MyDatabaseId);
 			if (wake_launcher)
 				ShmemWakeLauncher();
 			Forget();
@@ -216,6 +221,21 @@ jobconfig_wake_executors(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "jobconfig_wake_executors must fire as a trigger");
 	WakeupExecutorsAtCommit();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * jobconfig_wake_notifier
+ *	  AFTER INSERT FOR EACH STATEMENT on notification_outbox: the notifier
+ *	  has mail.
+ */
+Datum
+jobconfig_wake_notifier(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "jobconfig_wake_notifier must fire as a trigger");
+	EnsureCallback();
+	wake_notifier = true;
 	return PointerGetDatum(NULL);
 }
 

@@ -13,7 +13,10 @@
 
 #include "access/xact.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/snapmgr.h"
 
 #include "workers.h"
 
@@ -75,4 +78,29 @@ WorkerExtensionInstalled(void)
 	installed = OidIsValid(get_extension_oid("jobconfig", true));
 	CommitTransactionCommand();
 	return installed;
+}
+
+/*
+ * WorkerBeginWork, WorkerEndWork
+ *	  A transaction with SPI and a snapshot around one batch of a worker's
+ *	  work; "what" shows in pg_stat_activity meanwhile.
+ */
+void
+WorkerBeginWork(const char *what)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, what);
+}
+
+void
+WorkerEndWork(void)
+{
+	PopActiveSnapshot();
+	SPI_finish();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
 }

@@ -16,6 +16,11 @@
 
 #include "shmem.h"
 
+/* What to say when the postmaster has no background worker slot left. */
+#define WORKERS_NEEDED_HINT \
+	"Raise max_worker_processes: jobconfig needs one launcher, and per database " \
+	"one scheduler, one notifier and jobconfig.max_workers executors."
+
 /* Where a dynamic worker belongs, packed into its main argument. */
 typedef struct WorkerPlace
 {
@@ -28,5 +33,7 @@ extern void WorkerDescribe(BackgroundWorker *worker, const char *function,
 						   const char *type, Oid dboid, int slot, int executor);
 extern WorkerPlace WorkerPlaceOf(Datum main_arg);
 extern bool WorkerExtensionInstalled(void);
+extern void WorkerBeginWork(const char *what);
+extern void WorkerEndWork(void);
 
 #endif							/* JOBCONFIG_WORKERS_H */

@@ -190,6 +190,23 @@ CREATE INDEX notification_outbox_pending_idx
 CREATE INDEX notification_outbox_execution_idx
     ON jobconfig.notification_outbox (execution_id) WHERE execution_id IS NOT NULL;
 
+-- Signed webhook calls accepted, remembered until their timestamp falls out
+-- of the job's tolerance, so that a captured call cannot be replayed
+-- within it.  Only receive_webhook() (as the extension's owner) sees it;
+-- the scheduler deletes expired rows.
+CREATE TABLE jobconfig.webhook_signatures (
+    job_config_id   uuid NOT NULL,
+    signature       text NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    PRIMARY KEY (job_config_id, signature)
+);
+
+COMMENT ON TABLE jobconfig.webhook_signatures IS
+    'Signatures of accepted timestamped webhook calls, kept to refuse replays until the timestamp expires';
+
+CREATE INDEX webhook_signatures_expires_idx
+    ON jobconfig.webhook_signatures (expires_at);
+
 -- pg_dump must save the rows users put in these tables.
 SELECT pg_catalog.pg_extension_config_dump('jobconfig.job_configs', '');
 SELECT pg_catalog.pg_extension_config_dump('jobconfig.job_secrets', '');

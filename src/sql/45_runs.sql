@@ -16,7 +16,7 @@ COMMENT ON FUNCTION jobconfig.retry_delay(jsonb, integer) IS
     'Delay before the retry of failed attempt number "attempt": min(initial x multiplier^(attempt-1), max), +/-20% with jitter';
 
 -- After runs were recorded as ended: queue the retries their policy asks
--- for, then the downstream runs of dependency jobs whose condition now
+-- for, the notifications of final runs, then the downstream runs of dependency jobs whose condition now
 -- holds.  A run is final when it succeeded, or failed or timed out with no
 -- retry left; only final runs trigger downstream jobs.  Downstream jobs are
 -- locked first, so two upstream runs ending at once cannot both miss that
@@ -43,6 +43,15 @@ BEGIN
            AND e.status IN ('failed', 'timed_out')
            AND j.enabled
            AND e.attempt < (j.payload #>> '{execution,retry,maxAttempts}')::integer;
+    END IF;
+
+    -- Final runs of jobs with notifications: their outbox rows, in this
+    -- transaction (47_notifications.sql).
+    IF EXISTS (SELECT FROM jobconfig.job_executions e
+                 JOIN jobconfig.job_configs j ON j.id = e.job_config_id
+                WHERE e.id = ANY (execution_ids)
+                  AND j.payload -> 'notifications' ?| ARRAY['email', 'slack']) THEN
+        PERFORM jobconfig.queue_notifications(execution_ids);
     END IF;
 
     ended_jobs := ARRAY(SELECT DISTINCT e.job_id FROM jobconfig.job_executions e
@@ -108,7 +117,7 @@ BEGIN
      ORDER BY d.id, f.id;
 END $$;
 COMMENT ON FUNCTION jobconfig.finish_executions(bigint[]) IS
-    'Queue the retries and downstream runs that the ended runs call for (used by the workers)';
+    'Queue the retries, notifications and downstream runs that the ended runs call for (used by the workers)';
 
 CREATE FUNCTION jobconfig.run_is_final(execution_id bigint, status text) RETURNS boolean
     LANGUAGE sql STABLE AS $$
@@ -150,7 +159,7 @@ CREATE FUNCTION jobconfig.scheduler_status() RETURNS jsonb
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'jobconfig_scheduler_status';
 COMMENT ON FUNCTION jobconfig.scheduler_status() IS
-    'This database''s scheduler and executors: pids, jobs held, configuration changes applied, runs in progress';
+    'This database''s scheduler, executors and notifier: pids, jobs held, configuration changes applied, runs in progress';
 
 CREATE FUNCTION jobconfig.interrupt_at_commit(execution_id bigint) RETURNS void
     LANGUAGE c VOLATILE

@@ -17,6 +17,8 @@ ALTER TABLE jobconfig.job_secrets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE jobconfig.job_executions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE jobconfig.job_changelog ENABLE ROW LEVEL SECURITY;
 ALTER TABLE jobconfig.notification_outbox ENABLE ROW LEVEL SECURITY;
+-- No grant and no policy: only receive_webhook(), as the owner, uses it.
+ALTER TABLE jobconfig.webhook_signatures ENABLE ROW LEVEL SECURITY;
 
 GRANT USAGE ON SCHEMA jobconfig TO PUBLIC;
 
@@ -52,3 +54,4 @@ CREATE POLICY notification_outbox_read ON jobconfig.notification_outbox FOR SELE
     USING ((SELECT jobconfig.current_role_can_read()));
 
 GRANT SELECT ON jobconfig.job_status TO PUBLIC;
+GRANT SELECT ON jobconfig.notification_deliveries TO PUBLIC;
