@@ -1,0 +1,238 @@
+#!/usr/bin/env bash
+# bench/run.sh: jobconfig against pg_cron and graphile-worker, one table.
+#
+#   bash bench/run.sh [--only jobconfig|pg_cron|graphile]... [--quick]
+#
+# Installs the peers (Debian's postgresql-15-cron, npm's graphile-worker),
+# builds and installs jobconfig from a copy of the working tree when it
+# builds, then runs every
+# scenario of every peer, each on a fresh throwaway cluster with the same
+# postgresql.conf (bench/lib.sh), one cluster at a time, each under a time
+# limit.  Prints the machine and ONE table; writes the table, the settings
+# and the raw numbers to bench/results/latest.md (partial.md for a --quick
+# or --only run).  What each number means:
+# bench/README.md.  Numbers are printed, never judged: nothing here passes
+# or fails on a time.  A scenario that fails or runs out of time is a cell
+# "failed [n]" with its reason under the table; the other peers' rows are
+# still measured.
+#
+# --quick: smaller counts (200 latency runs, 5,000 drained jobs, the 200-job
+# burst only, 10,000 jobs at scale, 10 s of rest) -- a smoke test of the harness,
+# not numbers to quote.  KEEP=1 keeps the scratch directory (server logs).
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+# usage: the comment above, from its second line to the first non-comment.
+usage() {
+    awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"
+    exit 2
+}
+
+ALL_PEERS=(jobconfig pg_cron graphile)
+export BENCH_ARGS="$*"      # quoted in bench/results/latest.md
+ONLY=()
+QUICK=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --only)
+            [ $# -ge 2 ] || usage
+            case $2 in jobconfig|pg_cron|graphile) ONLY+=("$2") ;; *) usage ;; esac
+            shift 2 ;;
+        --only=*)
+            case ${1#--only=} in jobconfig|pg_cron|graphile) ONLY+=("${1#--only=}") ;; *) usage ;; esac
+            shift ;;
+        --quick) QUICK=1; shift ;;
+        -h|--help) usage ;;
+        *) usage ;;
+    esac
+done
+[ ${#ONLY[@]} -gt 0 ] || ONLY=("${ALL_PEERS[@]}")
+
+selected() {
+    local p
+    for p in "${ONLY[@]}"; do [ "$p" = "$1" ] && return 0; done
+    return 1
+}
+
+# The scenarios of each peer, in the order they run, and the settings of
+# graphile-worker tried for the drain (bench/graphile_tasks.js SETTINGS; the
+# table shows the best).  pg_cron has no manual trigger and no queue: its
+# "rate" is its maximum run rate, shown in the drain row.
+JOBCONFIG_SCENARIOS=(latency drain drain_quiet burst200 burst1000 scale)
+PG_CRON_SCENARIOS=(rate burst200 burst1000 scale)
+GRAPHILE_SCENARIOS=(latency drain burst200 burst1000)
+GRAPHILE_DRAIN_SETTINGS=(default c8-q200 c16-q500 c32-q1000)
+# Throughput (drain, pg_cron's rate) hangs on how fast this disk flushes
+# WAL, which varies from run to run (pg_test_fsync's fdatasync: 0.2-0.8 ms
+# within minutes here): those scenarios run ROUNDS times, each on a fresh
+# cluster, and the table shows the median.
+ROUNDS=3
+if [ "$QUICK" = 1 ]; then
+    # the same code paths, fewer minutes: one burst size, two settings, once
+    JOBCONFIG_SCENARIOS=(latency drain burst200 scale)
+    PG_CRON_SCENARIOS=(rate burst200 scale)
+    GRAPHILE_SCENARIOS=(latency drain burst200)
+    GRAPHILE_DRAIN_SETTINGS=(default c16-q500)
+    ROUNDS=1
+fi
+rounds() {
+    case $1 in drain|drain_quiet|rate) echo "$ROUNDS" ;; *) echo 1 ;; esac
+}
+
+# limit SCENARIO: its time limit in seconds.  Generous: a limit is there so
+# that a broken peer cannot hang the run, not to judge it.  A burst waits
+# up to 70 s for its minute boundary and then 60 s for the last start.
+limit() {
+    case $1 in
+        latency) echo 300 ;;
+        drain|drain_quiet) echo 600 ;;
+        rate) echo 180 ;;
+        burst*) echo 240 ;;
+        scale) echo 900 ;;
+    esac
+}
+
+# peer_conf PEER: the peer's own postgresql.conf lines, @SOCKET@ standing for
+# the cluster's socket directory.  pg_cron needs the database of its job
+# table, and a host to open its per-run connections to: the socket, as the
+# clusters have no TCP listener.  Everything else is pg_cron's defaults
+# (cron.max_running_jobs = 32, a libpq connection per run, every run logged).
+peer_preload() {
+    case $1 in jobconfig) echo jobconfig ;; pg_cron) echo pg_cron ;; graphile) echo '' ;; esac
+}
+peer_conf() {
+    case $1 in
+        pg_cron) printf "cron.database_name = 'bench'\ncron.host = '@SOCKET@'\n" ;;
+        *) ;;
+    esac
+}
+
+# run_scenario PEER SCENARIO [SETTINGS]: one scenario, once per round, each
+# on a fresh cluster.
+run_scenario() {
+    local round n
+    n=$(rounds "$2")
+    for round in $(seq 1 "$n"); do
+        run_once "$1" "$2" "${3:-}" "$round" "$n"
+    done
+}
+
+# run_once PEER SCENARIO SETTINGS ROUND ROUNDS: one scenario on a fresh
+# cluster.  The driver appends its result to $RESULTS; when it cannot (the
+# server does not start, the limit kills it, it crashes) this appends the
+# failure.
+run_once() {
+    local peer=$1 scenario=$2 variant=$3 round=$4 n=$5 lim before rc reason
+    lim=$(limit "$scenario")
+    bench_log "$peer: $scenario${variant:+ ($variant)}$( [ "$n" = 1 ] || echo ", round $round of $n")"
+    before=$(wc -l <"$RESULTS")
+    wait_for_quiet
+    if ! cluster_start "$peer-$scenario${variant:+-$variant}-$round" "$(peer_preload "$peer")" \
+        "$(peer_conf "$peer")" 2>"$BENCH_TMP/start.err"; then
+        reason="server did not start: $(grep -m 1 -E 'FATAL|ERROR|error' "$BENCH_TMP/start.err" || tail -n 1 "$BENCH_TMP/start.err")"
+        node "$BENCH_DIR/report.js" fail "$RESULTS" "$peer" "$scenario" "$variant" "$reason"
+        cluster_stop
+        return 0
+    fi
+    rc=0
+    # timeout signals the driver's whole process group (a graphile-worker
+    # child included) when the limit is reached.  It runs in the background
+    # and is waited for, so that Ctrl-C reaches our trap at once (timeout's
+    # process group does not get the terminal's signals; bench_cleanup
+    # stops it).
+    BENCH_SOCKET=$CLUSTER_DIR BENCH_OUT=$RESULTS BENCH_QUICK=$QUICK BENCH_ROUND=$round \
+        timeout --kill-after=15 "$lim" node "$BENCH_DIR/$peer.js" "$scenario" $variant &
+    DRIVER_PID=$!
+    wait "$DRIVER_PID" || rc=$?
+    DRIVER_PID=""
+    if [ "$(wc -l <"$RESULTS")" = "$before" ]; then
+        case $rc in
+            124|137) reason="did not finish in $lim s" ;;
+            *) reason="the driver exited with status $rc without a result" ;;
+        esac
+        bench_log "$peer: $scenario: $reason"
+        node "$BENCH_DIR/report.js" fail "$RESULTS" "$peer" "$scenario" "$variant" "$reason"
+    fi
+    cluster_stop
+}
+
+# build_jobconfig: make && make install of the working tree as it is now,
+# only when it builds; prints the reason when it does not.  It builds a
+# clean snapshot copy of the tree (sources only: no .git, bench/ or build
+# output), not the tree itself: another engineer may be running make in it
+# at the same moment, and two makes writing the same object files race.
+build_jobconfig() {
+    local log=$BENCH_TMP/logs/jobconfig-build.log src=$BENCH_TMP/jobconfig-src
+    mkdir -p "$src"
+    tar -C "$REPO_ROOT" --exclude=./.git --exclude=./bench --exclude=./tmp_check \
+        --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . \
+        | tar -C "$src" -xf -
+    if make -C "$src" PG_CONFIG="$PG_BINDIR/pg_config" >"$log" 2>&1 \
+        && make -C "$src" PG_CONFIG="$PG_BINDIR/pg_config" install >>"$log" 2>&1; then
+        return 0
+    fi
+    echo "does not build: $(grep -m 1 -E ': (fatal )?error:|\*\*\*' "$log" || tail -n 1 "$log")"
+    return 1
+}
+
+install_packages
+install_node_modules
+bench_setup_tmp
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+RESULTS=$BENCH_TMP/results.jsonl
+: >"$RESULTS"
+
+machine_info >"$BENCH_TMP/machine.txt"
+{
+    echo "# every cluster (bench/lib.sh)"
+    echo "$BENCH_CONF" | sed '/^$/d'
+    echo "# jobconfig: shared_preload_libraries = 'jobconfig' (defaults: jobconfig.max_workers = 4)"
+    echo "# pg_cron: shared_preload_libraries = 'pg_cron'"
+    peer_conf pg_cron | sed 's/@SOCKET@/<socket directory>/; s/^/#   /'
+    echo "# graphile-worker: nothing preloaded; settings (bench/graphile_tasks.js) tried for the" \
+        "drain: ${GRAPHILE_DRAIN_SETTINGS[*]}; latency: default; bursts: the drain's best"
+    [ "$QUICK" = 1 ] && echo "# --quick: smaller counts; not numbers to quote"
+} >"$BENCH_TMP/settings.txt"
+
+DRIVER_PID=""
+for peer in "${ALL_PEERS[@]}"; do
+    selected "$peer" || continue
+    case $peer in
+        jobconfig)
+            bench_log "building jobconfig"
+            if why=$(build_jobconfig); then
+                for s in "${JOBCONFIG_SCENARIOS[@]}"; do run_scenario jobconfig "$s"; done
+            else
+                bench_log "jobconfig: $why"
+                for s in "${JOBCONFIG_SCENARIOS[@]}"; do
+                    node "$BENCH_DIR/report.js" fail "$RESULTS" jobconfig "$s" "" "$why"
+                done
+            fi ;;
+        pg_cron)
+            for s in "${PG_CRON_SCENARIOS[@]}"; do run_scenario pg_cron "$s"; done ;;
+        graphile)
+            # the latency worker runs graphile-worker's defaults; the bursts
+            # run with the settings that drained fastest just before
+            best=c16-q500
+            for s in "${GRAPHILE_SCENARIOS[@]}"; do
+                case $s in
+                    latency) run_scenario graphile latency default ;;
+                    drain)
+                        for v in "${GRAPHILE_DRAIN_SETTINGS[@]}"; do run_scenario graphile drain "$v"; done
+                        best=$(node "$BENCH_DIR/report.js" best "$RESULTS" graphile drain || echo c16-q500) ;;
+                    *) run_scenario graphile "$s" "$best" ;;
+                esac
+            done ;;
+    esac
+done
+
+# Only a full run replaces results/latest.md, the numbers the README
+# quotes; a --quick or --only run writes results/partial.md.
+report=latest.md
+[ "$QUICK" = 1 ] || [ ${#ONLY[@]} -lt ${#ALL_PEERS[@]} ] && report=partial.md
+echo
+node "$BENCH_DIR/report.js" table "$RESULTS" "$BENCH_TMP/machine.txt" "$BENCH_TMP/settings.txt" \
+    "$BENCH_DIR/results/$report"
+echo
+echo "(also in bench/results/$report, with the settings and the raw numbers)"
