@@ -848,9 +848,7 @@ jobconfig_executor_main(Datum main_arg)
 {
 	place = WorkerPlaceOf(main_arg);
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
+	WorkerInstallSignals();
 	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
 	pgstat_report_appname(psprintf("jobconfig executor %d", place.executor + 1));
 

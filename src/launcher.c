@@ -263,9 +263,7 @@ LauncherDetach(int code, Datum arg)
 void
 jobconfig_launcher_main(Datum main_arg)
 {
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
+	WorkerInstallSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
 	launcher_slots = MemoryContextAllocZero(TopMemoryContext,

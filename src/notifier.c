@@ -285,13 +285,13 @@ static void
 RecordFinished(TimestampTz *next_due)
 {
 	int			n = list_length(finished);
-	Datum	   *ids = palloc(sizeof(Datum) * n);
-	Datum	   *outcomes = palloc(sizeof(Datum) * n);
-	Datum	   *codes = palloc(sizeof(Datum) * n);
-	Datum	   *elapsed = palloc(sizeof(Datum) * n);
-	Datum	   *errors = palloc(sizeof(Datum) * n);
-	bool	   *error_nulls = palloc(sizeof(bool) * n);
-	Datum	   *ats = palloc(sizeof(Datum) * n);
+	Datum	   *ids;
+	Datum	   *outcomes;
+	Datum	   *codes;
+	Datum	   *elapsed;
+	Datum	   *errors;
+	bool	   *error_nulls;
+	Datum	   *ats;
 	Datum		args[8];
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
@@ -299,6 +299,15 @@ RecordFinished(TimestampTz *next_due)
 	ListCell   *lc;
 	int			i = 0;
 
+	/* First, so that the arrays below live in SPI's memory, freed at the end. */
+	WorkerBeginWork("recording notification attempts");
+	ids = palloc(sizeof(Datum) * n);
+	outcomes = palloc(sizeof(Datum) * n);
+	codes = palloc(sizeof(Datum) * n);
+	elapsed = palloc(sizeof(Datum) * n);
+	errors = palloc(sizeof(Datum) * n);
+	error_nulls = palloc(sizeof(bool) * n);
+	ats = palloc(sizeof(Datum) * n);
 	foreach(lc, finished)
 	{
 		Delivery   *delivery = lfirst(lc);
@@ -318,7 +327,6 @@ RecordFinished(TimestampTz *next_due)
 		i++;
 	}
 
-	WorkerBeginWork("recording notification attempts");
 	args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	args[1] = PointerGetDatum(construct_array(outcomes, n, TEXTOID, -1, false, TYPALIGN_INT));
 	args[2] = PointerGetDatum(construct_array(codes, n, INT4OID, 4, true, TYPALIGN_INT));
@@ -391,9 +399,7 @@ jobconfig_notifier_main(Datum main_arg)
 
 	place = WorkerPlaceOf(main_arg);
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
+	WorkerInstallSignals();
 	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
 	pgstat_report_appname("jobconfig notifier");
 

@@ -142,10 +142,13 @@ NotifyAddressKind(const struct sockaddr *addr)
 	{
 		const uint8 *b = ((const struct sockaddr_in6 *) addr)->sin6_addr.s6_addr;
 		static const uint8 v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		/* NAT64 (RFC 6052): a gateway turns these into the IPv4 address */
+		static const uint8 nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
 		int			i;
 		bool		zero_prefix = true;
 
-		if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0)
+		if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0 ||
+			memcmp(b, nat64, sizeof(nat64)) == 0)
 			return IPv4Kind((uint32) b[12] << 24 | (uint32) b[13] << 16 |
 							(uint32) b[14] << 8 | b[15]);
 		for (i = 0; i < 15; i++)

@@ -502,9 +502,7 @@ jobconfig_scheduler_main(Datum main_arg)
 {
 	place = WorkerPlaceOf(main_arg);
 
-	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
+	WorkerInstallSignals();
 	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
 	pgstat_report_appname("jobconfig scheduler");
 

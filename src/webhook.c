@@ -162,6 +162,21 @@ DigestsEqual(const uint8 *a, const uint8 *b)
 }
 
 /*
+ * DigestHex
+ *	  A digest in lower-case hex.
+ */
+static char *
+DigestHex(const uint8 *digest)
+{
+	char	   *hex = palloc(2 * PG_SHA256_DIGEST_LENGTH + 1);
+	int			i;
+
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + 2 * i, "%02x", digest[i]);
+	return hex;
+}
+
+/*
  * ParseTimestamp
  *	  A signed timestamp: Unix time in whole seconds.
  */
@@ -287,8 +302,13 @@ jobconfig_receive_webhook(PG_FUNCTION_ARGS)
 					 errmsg("webhook call refused: its timestamp is " INT64_FORMAT " seconds away from the server's clock, more than the job's trigger.webhook.toleranceSeconds (%d)",
 							skew, tolerance),
 					 errhint("A replayed or delayed call; the sender signs each call with the current time.")));
+		/*
+		 * Remembered as the digest in lower-case hex: the prefix and the hex
+		 * digits are read case-insensitively, so the text as sent would let
+		 * "SHA256=ABC..." replay "sha256=abc...".
+		 */
 		args[0] = job_config_id;
-		args[1] = CStringGetTextDatum(signature);
+		args[1] = CStringGetTextDatum(DigestHex(given));
 		args[2] = TimestampTzGetDatum(signed_at + (int64) tolerance * USECS_PER_SEC);
 		CatalogExecute(&RememberSignature, args, NULL, false, 0);
 		if (SPI_processed != 1)

@@ -16,6 +16,10 @@
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 #include "workers.h"
@@ -46,6 +50,25 @@ WorkerDescribe(BackgroundWorker *worker, const char *function,
 	worker->bgw_main_arg = Int64GetDatum(((int64) dboid << 32) |
 										 ((int64) slot << 16) | executor);
 	worker->bgw_notify_pid = MyProcPid;
+}
+
+/*
+ * WorkerInstallSignals
+ *	  A worker's signal handlers: SIGHUP rereads the settings, SIGTERM ends
+ *	  the process.  Until the worker's main function runs, the postmaster
+ *	  has SIGHUP ignored, so a reload signalled while the worker was being
+ *	  forked is lost, and the worker would keep the settings it was forked
+ *	  with -- jobconfig.enabled = on, say, after it was turned off.  So the
+ *	  settings are reread once now, before the worker does anything (as
+ *	  the checkpointer does, this needs no database connection).
+ */
+void
+WorkerInstallSignals(void)
+{
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	ProcessConfigFile(PGC_SIGHUP);
 }
 
 /*

@@ -32,6 +32,7 @@ typedef struct WorkerPlace
 extern void WorkerDescribe(BackgroundWorker *worker, const char *function,
 						   const char *type, Oid dboid, int slot, int executor);
 extern WorkerPlace WorkerPlaceOf(Datum main_arg);
+extern void WorkerInstallSignals(void);
 extern bool WorkerExtensionInstalled(void);
 extern void WorkerBeginWork(const char *what);
 extern void WorkerEndWork(void);

@@ -176,6 +176,9 @@ $r = hook('deploy', $body, $tsig, $now);
 is($r->{sqlstate}, '28000', 'the same signed call replayed within its tolerance is refused with 28000');
 like($r->{message}, qr/received before/, 'and the message says it was received before');
 is(count(), $queued, 'and the replay queued nothing');
+$r = hook('deploy', $body, uc($tsig), $now);
+is($r->{sqlstate}, '28000', 'so is the replay with its signature in upper case');
+is(count(), $queued, 'which queued nothing either');
 
 # Refusals: nothing queued, SQLSTATE 28000, the same message whether the
 # path exists or not.

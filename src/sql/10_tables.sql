@@ -202,7 +202,7 @@ CREATE TABLE jobconfig.webhook_signatures (
 );
 
 COMMENT ON TABLE jobconfig.webhook_signatures IS
-    'Signatures of accepted timestamped webhook calls, kept to refuse replays until the timestamp expires';
+    'Signatures (HMAC-SHA256 digests in lower-case hex) of accepted timestamped webhook calls, kept to refuse replays until the timestamp expires';
 
 CREATE INDEX webhook_signatures_expires_idx
     ON jobconfig.webhook_signatures (expires_at);
