@@ -202,11 +202,19 @@ UuidArray(List *jobs)
 static void
 ApplyConcurrency(List *jobs, List *slots)
 {
-	Datum		args[1] = {UuidArray(jobs)};
+	Datum		args[1];
 	List	   *cancel_queued = NIL;
+	bool		any_policy = false;
 	uint64		row;
 	ListCell   *lc;
 
+	/* Jobs that allow overlapping runs need no look at their runs. */
+	foreach(lc, jobs)
+		any_policy |= ((ScheduledJob *) lfirst(lc))->concurrency != CONCURRENCY_ALLOW;
+	if (!any_policy)
+		return;
+
+	args[0] = UuidArray(jobs);
 	CatalogExecute(&ActiveRuns, args, NULL, true, 0);
 	for (row = 0; row < SPI_processed; row++)
 	{
