@@ -55,12 +55,13 @@ WorkerDescribe(BackgroundWorker *worker, const char *function,
 /*
  * WorkerInstallSignals
  *	  A worker's signal handlers: SIGHUP rereads the settings, SIGTERM ends
- *	  the process.  Until the worker's main function runs, the postmaster
- *	  has SIGHUP ignored, so a reload signalled while the worker was being
- *	  forked is lost, and the worker would keep the settings it was forked
- *	  with -- jobconfig.enabled = on, say, after it was turned off.  So the
- *	  settings are reread once now, before the worker does anything (as
- *	  the checkpointer does, this needs no database connection).
+ *	  the process.  A new background worker ignores SIGHUP until its main
+ *	  function installs a handler, so a reload signalled while it was
+ *	  being started is lost, and the worker would keep the settings it was
+ *	  forked with -- jobconfig.enabled = on, say, after it was turned off.
+ *	  So the settings are reread once now, before the worker does anything
+ *	  (like the checkpointer's rereading, this needs no database
+ *	  connection).
  */
 void
 WorkerInstallSignals(void)
