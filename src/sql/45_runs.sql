@@ -24,12 +24,21 @@ COMMENT ON FUNCTION jobconfig.retry_delay(jsonb, integer) IS
 CREATE FUNCTION jobconfig.finish_executions(execution_ids bigint[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    any_failed boolean;
+    any_notifying boolean;
     ended_jobs text[];
 BEGIN
-    -- Most batches hold only successes of jobs nobody depends on: two index
-    -- probes, and nothing more to do.
-    IF EXISTS (SELECT FROM jobconfig.job_executions e
-                WHERE e.id = ANY (execution_ids) AND e.status IN ('failed', 'timed_out')) THEN
+    -- Most batches hold only successes of jobs that notify no one and that
+    -- nobody depends on: one look at the batch, one index probe, done.
+    SELECT bool_or(e.status IN ('failed', 'timed_out')),
+           bool_or(j.payload -> 'notifications' ?| ARRAY['email', 'slack']),
+           array_agg(DISTINCT e.job_id)
+      INTO any_failed, any_notifying, ended_jobs
+      FROM jobconfig.job_executions e
+      LEFT JOIN jobconfig.job_configs j ON j.id = e.job_config_id
+     WHERE e.id = ANY (execution_ids);
+
+    IF any_failed THEN
         INSERT INTO jobconfig.job_executions
             (job_config_id, job_id, trigger_source, attempt, status, priority,
              scheduled_for, input, cause_id, run_as)
@@ -47,15 +56,10 @@ BEGIN
 
     -- Final runs of jobs with notifications: their outbox rows, in this
     -- transaction (47_notifications.sql).
-    IF EXISTS (SELECT FROM jobconfig.job_executions e
-                 JOIN jobconfig.job_configs j ON j.id = e.job_config_id
-                WHERE e.id = ANY (execution_ids)
-                  AND j.payload -> 'notifications' ?| ARRAY['email', 'slack']) THEN
+    IF any_notifying THEN
         PERFORM jobconfig.queue_notifications(execution_ids);
     END IF;
 
-    ended_jobs := ARRAY(SELECT DISTINCT e.job_id FROM jobconfig.job_executions e
-                         WHERE e.id = ANY (execution_ids));
     IF NOT EXISTS (SELECT FROM jobconfig.job_configs d
                     WHERE d.depends_on && ended_jobs AND d.trigger_type = 'dependency' AND d.enabled) THEN
         RETURN;
