@@ -178,11 +178,12 @@ ShmemWakeExecutors(Oid dboid)
 }
 
 /*
- * ShmemWakeScheduler
- *	  Something the scheduler of this database should look at happened.
+ * WakeDatabaseProcess
+ *	  Set the latch of dboid's notifier, or of its scheduler, if that
+ *	  process is there.
  */
-void
-ShmemWakeScheduler(Oid dboid)
+static void
+WakeDatabaseProcess(Oid dboid, bool notifier)
 {
 	int			index;
 
@@ -190,9 +191,25 @@ ShmemWakeScheduler(Oid dboid)
 		return;
 	LWLockAcquire(JobconfigState->lock, LW_SHARED);
 	index = DatabaseSlotFind(dboid);
-	if (index >= 0 && DatabaseSlotAt(index)->scheduler_latch)
-		SetLatch(DatabaseSlotAt(index)->scheduler_latch);
+	if (index >= 0)
+	{
+		DatabaseSlot *db = DatabaseSlotAt(index);
+		Latch	   *latch = notifier ? db->notifier_latch : db->scheduler_latch;
+
+		if (latch != NULL)
+			SetLatch(latch);
+	}
 	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * ShmemWakeScheduler
+ *	  Something the scheduler of this database should look at happened.
+ */
+void
+ShmemWakeScheduler(Oid dboid)
+{
+	WakeDatabaseProcess(dboid, false);
 }
 
 /*
@@ -202,15 +219,7 @@ ShmemWakeScheduler(Oid dboid)
 void
 ShmemWakeNotifier(Oid dboid)
 {
-	int			index;
-
-	if (JobconfigState == NULL)
-		return;
-	LWLockAcquire(JobconfigState->lock, LW_SHARED);
-	index = DatabaseSlotFind(dboid);
-	if (index >= 0 && DatabaseSlotAt(index)->notifier_latch)
-		SetLatch(DatabaseSlotAt(index)->notifier_latch);
-	LWLockRelease(JobconfigState->lock);
+	WakeDatabaseProcess(dboid, true);
 }
 
 /*

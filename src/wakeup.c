@@ -2,8 +2,9 @@
  *
  * wakeup.c
  *	  Wake-ups sent at commit: a queued run wakes the executors, a changed
- *	  job wakes the scheduler, a queued notification wakes the notifier, a cancelled run interrupts its executor, a
- *	  created or dropped extension wakes the launcher or the scheduler.
+ *	  job wakes the scheduler, a queued notification wakes the notifier, a
+ *	  cancelled run interrupts its executor, a created or dropped extension
+ *	  wakes the launcher or the scheduler.
  *
  * Work is announced only once the transaction that made it has committed,
  * so a worker woken up always finds it, and a transaction that rolls back

@@ -16,11 +16,12 @@ COMMENT ON FUNCTION jobconfig.retry_delay(jsonb, integer) IS
     'Delay before the retry of failed attempt number "attempt": min(initial x multiplier^(attempt-1), max), +/-20% with jitter';
 
 -- After runs were recorded as ended: queue the retries their policy asks
--- for, the notifications of final runs, then the downstream runs of dependency jobs whose condition now
--- holds.  A run is final when it succeeded, or failed or timed out with no
--- retry left; only final runs trigger downstream jobs.  Downstream jobs are
--- locked first, so two upstream runs ending at once cannot both miss that
--- together they satisfy a job waiting for "all".
+-- for, the notifications of final runs, then the downstream runs of
+-- dependency jobs whose condition now holds.  A run is final when it
+-- succeeded, or failed or timed out with no retry left; only final runs
+-- trigger downstream jobs.  Downstream jobs are locked first, so two
+-- upstream runs ending at once cannot both miss that together they satisfy
+-- a job waiting for "all".
 CREATE FUNCTION jobconfig.finish_executions(execution_ids bigint[]) RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -29,7 +30,8 @@ DECLARE
     ended_jobs text[];
 BEGIN
     -- Most batches hold only successes of jobs that notify no one and that
-    -- nobody depends on: one look at the batch, one index probe, done.
+    -- nobody depends on: one look at the batch, then the lock of the
+    -- downstream jobs finds none, done.
     SELECT bool_or(e.status IN ('failed', 'timed_out')),
            bool_or(j.payload -> 'notifications' ?| ARRAY['email', 'slack']),
            array_agg(DISTINCT e.job_id)
@@ -60,15 +62,13 @@ BEGIN
         PERFORM jobconfig.queue_notifications(execution_ids);
     END IF;
 
-    IF NOT EXISTS (SELECT FROM jobconfig.job_configs d
-                    WHERE d.depends_on && ended_jobs AND d.trigger_type = 'dependency' AND d.enabled) THEN
-        RETURN;
-    END IF;
-
     PERFORM 1 FROM jobconfig.job_configs d
      WHERE d.depends_on && ended_jobs AND d.trigger_type = 'dependency' AND d.enabled
      ORDER BY d.id
        FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
 
     -- mode "any": one downstream run per upstream run that satisfies "on".
     INSERT INTO jobconfig.job_executions
