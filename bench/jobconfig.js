@@ -160,9 +160,12 @@ async function drain({ scenario }) {
 /*
  * burst: `count` jobs on "* * * * *", created in one transaction, each
  * inserting (N, clock_timestamp()) into bench.burst; last start - the minute
- * boundary (see common.measureBurst).
+ * boundary (see common.measureBurst).  The jobs allow overlapping runs, as
+ * the peers' jobs do, so their slots are recorded ahead (README "Recorded
+ * ahead"); burst1000_forbid measures jobconfig's default, "forbid", whose
+ * slots are recorded at the boundary.
  */
-function burst(count) {
+function burst(count, concurrency = 'allow') {
     return async ({ scenario }) => {
         const jobs = c.QUICK ? Math.min(count, 200) : count;
         const client = await setUp('CREATE TABLE bench.burst (n int NOT NULL, started_at timestamptz NOT NULL);');
@@ -173,8 +176,8 @@ function burst(count) {
                                                      'schedule', jsonb_build_object('cron', '* * * * *')),
                        'execution', jsonb_build_object(
                            'command', format('INSERT INTO bench.burst VALUES (%s, clock_timestamp())', g),
-                           'concurrency', 'allow')))
-              FROM generate_series(1, $1) AS g`, [jobs]);
+                           'concurrency', $2::text)))
+              FROM generate_series(1, $1) AS g`, [jobs, concurrency]);
         const createS = (Date.now() - t0) / 1000;
         const result = await c.measureBurst({
             client, count: jobs, boundaryMs: c.nextBoundaryMs(10000), boundMs: 60000, peer: PEER, scenario,
@@ -288,5 +291,6 @@ c.main(PEER, {
     drain_quiet: drain,
     burst200: burst(200),
     burst1000: burst(1000),
+    burst1000_forbid: burst(1000, 'forbid'),
     scale,
 });

@@ -58,7 +58,7 @@ selected() {
 # graphile-worker tried for the drain (bench/graphile_tasks.js SETTINGS; the
 # table shows the best).  pg_cron has no manual trigger and no queue: its
 # "rate" is its maximum run rate, shown in the drain row.
-JOBCONFIG_SCENARIOS=(latency drain drain_quiet burst200 burst1000 scale)
+JOBCONFIG_SCENARIOS=(latency drain drain_quiet burst200 burst1000 burst1000_forbid scale)
 PG_CRON_SCENARIOS=(rate burst200 burst1000 scale)
 GRAPHILE_SCENARIOS=(latency drain burst200 burst1000)
 GRAPHILE_DRAIN_SETTINGS=(default c8-q200 c16-q500 c32-q1000)

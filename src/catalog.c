@@ -18,8 +18,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/array.h"
 #include "utils/guc.h"
+#include "utils/uuid.h"
 
 #include "catalog.h"
 
@@ -99,4 +102,21 @@ CatalogGetDatum(int row, int column, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
 						 column, isnull);
+}
+
+/*
+ * CatalogUuidArray
+ *	  A uuid[] argument from a list of pg_uuid_t pointers.
+ */
+Datum
+CatalogUuidArray(List *ids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(ids), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, ids)
+		elems[n++] = UUIDPGetDatum((pg_uuid_t *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN,
+										   false, TYPALIGN_CHAR));
 }

@@ -291,9 +291,13 @@ IdleWaitMs(void)
 	next = CatalogGetDatum(0, 1, &isnull);
 	if (!isnull)
 	{
-		/* Linux oversleeps a long sleep by 0.1%: go near, then the rest. */
+		/*
+		 * Rounded up, so as not to wake before the run is due: a burst of
+		 * runs recorded ahead of their slot starts when this sleep ends.
+		 * Linux oversleeps a long sleep by 0.1%: go near, then the rest.
+		 */
 		long		ms = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
-														 DatumGetTimestampTz(next)) + 1;
+														 DatumGetTimestampTz(next));
 
 		wait_ms = Min(wait_ms, ms > 1000 ? ms - 500 : ms);
 	}
@@ -771,7 +775,9 @@ RunBatch(List *claimed)
 	List	   *finished = NIL;
 	List	   *unstarted = NIL;
 	List	   *group = NIL;
-	bool		all_short = true;
+	int			started = 0;
+	bool		top_level = false;
+	bool		short_on_average;
 	ListCell   *lc;
 
 	BeginBatch();
@@ -801,19 +807,25 @@ RunBatch(List *claimed)
 		group = lappend(group, run);
 		MemoryContextSwitchTo(old);
 		RunOne(run, &finished);
+		started++;
 		if (finished == NIL)
 		{
 			/* It ran at top level, committing the group before it. */
 			group = NIL;
-			all_short = false;
+			top_level = true;
 		}
-		else if (TimestampDifferenceExceeds(run_start, GetCurrentTimestamp(),
-											SHORT_RUN_US / 1000))
-			all_short = false;
 	}
-	if (all_short && unstarted == NIL && list_length(claimed) == batch_limit)
+
+	/*
+	 * Short on average: one run slowed by a busy machine says little about
+	 * the next batch, and BATCH_BUDGET_MS bounds a batch whatever its runs.
+	 */
+	short_on_average = !top_level && started > 0 &&
+		!TimestampDifferenceExceeds(batch_start, GetCurrentTimestamp(),
+									started * SHORT_RUN_US / 1000);
+	if (short_on_average && unstarted == NIL && list_length(claimed) == batch_limit)
 		batch_limit = Min(batch_limit * BATCH_GROWTH, MAX_BATCH);
-	else if (!all_short || unstarted != NIL)
+	else if (!short_on_average || unstarted != NIL)
 		batch_limit = 1;
 
 	/* A full batch of short runs: the queue is deep, claim the next now. */

@@ -22,6 +22,16 @@
  *	  cancelled, running ones interrupted at commit), or runs alongside
  *	  ("allow").
  *
+ * Slots of "allow" jobs are recorded FIRE_AHEAD_MS before they are due
+ * (schedule_table.h): nothing about them depends on the moment, and the
+ * executors, which start no run before its scheduled_for, then start them
+ * at the slot itself.  A run so recorded is withdrawn -- deleted, and its
+ * job moved back to that slot -- when its job changes, when
+ * jobconfig.enabled is turned off, or when the scheduler starts, so that
+ * the edit, or missedRuns, decides about the slot as if it had not been
+ * recorded.  Such runs are told apart by queued_at < scheduled_for: a slot
+ * recorded when due is queued at or after it.
+ *
  * IDENTIFICATION
  *	  src/schedule_fire.c
  *
@@ -103,6 +113,28 @@ static CatalogQuery PersistNextSlots = {
 };
 
 /*
+ * The runs recorded ahead of their slot (queued before it) and not started:
+ * those still to come of some jobs, or those of every job, still to come or
+ * (at the scheduler's start) all of them.
+ */
+#define WITHDRAW_AHEAD \
+	"DELETE FROM jobconfig.job_executions" \
+	" WHERE trigger_source = 'schedule' AND status = 'queued'" \
+	"   AND queued_at < scheduled_for"
+#define WITHDRAWN " RETURNING job_config_id, scheduled_for"
+
+static CatalogQuery WithdrawAheadOf = {
+	WITHDRAW_AHEAD " AND job_config_id = ANY ($1) AND scheduled_for > pg_catalog.now()"
+	WITHDRAWN,
+	1, {UUIDARRAYOID}
+};
+
+static CatalogQuery WithdrawAllAhead = {
+	WITHDRAW_AHEAD " AND ($1 OR scheduled_for > pg_catalog.now())" WITHDRAWN,
+	1, {BOOLOID}
+};
+
+/*
  * AddSlot
  *	  Append one slot record.
  */
@@ -121,12 +153,14 @@ AddSlot(List *slots, ScheduledJob *job, TimestampTz slot, bool skip,
 
 /*
  * SlotsOf
- *	  The due slots of one job up to "now", with missedRuns applied.
+ *	  The slots of one job to record at "now" (those due, and those due
+ *	  within its lead), with missedRuns applied.
  */
 static List *
 SlotsOf(List *slots, ScheduledJob *job, TimestampTz now)
 {
 	TimestampTz late_before = TimestampTzPlusMilliseconds(now, -MISSED_GRACE_MS);
+	TimestampTz horizon = ScheduleTableHorizon(job, now);
 	TimestampTz slot = job->next_slot;
 	TimestampTz last_missed = DT_NOBEGIN;
 	List	   *missed = NIL;
@@ -134,7 +168,7 @@ SlotsOf(List *slots, ScheduledJob *job, TimestampTz now)
 	int			n = 0;
 	ListCell   *lc;
 
-	while (slot <= now && n++ < MAX_SLOTS_PER_ROUND)
+	while (slot <= horizon && n++ < MAX_SLOTS_PER_ROUND)
 	{
 		TimestampTz *copy = palloc(sizeof(TimestampTz));
 
@@ -183,14 +217,12 @@ SlotsOf(List *slots, ScheduledJob *job, TimestampTz now)
 static Datum
 UuidArray(List *jobs)
 {
-	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(jobs), 1));
+	List	   *ids = NIL;
 	ListCell   *lc;
-	int			n = 0;
 
 	foreach(lc, jobs)
-		elems[n++] = UUIDPGetDatum(&((ScheduledJob *) lfirst(lc))->id);
-	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN,
-										   false, TYPALIGN_CHAR));
+		ids = lappend(ids, &((ScheduledJob *) lfirst(lc))->id);
+	return CatalogUuidArray(ids);
 }
 
 /*
@@ -413,7 +445,7 @@ ScheduleFire(List *jobs, TimestampTz now)
 	if (slots != NIL)
 		queued = RecordSlots(slots);
 	foreach(lc, jobs)
-		ScheduleTableAdvance(lfirst(lc), now);
+		ScheduleTableAdvance(lfirst(lc), ScheduleTableHorizon(lfirst(lc), now));
 	return queued;
 }
 
@@ -434,6 +466,50 @@ ScheduleFirePersist(void)
 	if (jobs != NIL)
 		PersistNext(jobs);
 	return list_length(jobs);
+}
+
+/*
+ * ScheduleFireWithdraw
+ *	  Take back the runs recorded ahead of their slot that have not started,
+ *	  and move each job back to its withdrawn slot, saved at once, so that
+ *	  the slot is recorded again when due if the job still has it.  Whose:
+ *	  the jobs in "ids" (changed: the slot may no longer be theirs, or their
+ *	  policy no longer allows recording it early), or every job's (ids NIL:
+ *	  jobconfig.enabled was turned off, and the slots will be missedRuns' to
+ *	  judge).  Only runs still to come go, unless "due_too" (the scheduler
+ *	  starting: slots that came due while it was down are missedRuns' too).
+ *	  Caller is in a transaction, connected to SPI, with the jobs loaded.
+ */
+void
+ScheduleFireWithdraw(List *ids, bool due_too)
+{
+	Datum		args[1];
+	List	   *moved = NIL;
+	uint64		row;
+
+	if (ids != NIL)
+	{
+		args[0] = CatalogUuidArray(ids);
+		CatalogExecute(&WithdrawAheadOf, args, NULL, false, 0);
+	}
+	else
+	{
+		args[0] = BoolGetDatum(due_too);
+		CatalogExecute(&WithdrawAllAhead, args, NULL, false, 0);
+	}
+
+	for (row = 0; row < SPI_processed; row++)
+	{
+		bool		isnull;
+		pg_uuid_t  *id = DatumGetUUIDP(CatalogGetDatum(row, 1, &isnull));
+		TimestampTz slot = DatumGetTimestampTz(CatalogGetDatum(row, 2, &isnull));
+		ScheduledJob *job = ScheduleTableRestore(id, slot);
+
+		if (job != NULL)
+			moved = list_append_unique_ptr(moved, job);
+	}
+	if (moved != NIL)
+		PersistNext(moved);
 }
 
 /*

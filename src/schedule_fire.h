@@ -15,6 +15,7 @@
 
 extern int	ScheduleFire(List *jobs, TimestampTz now);
 extern int	ScheduleFirePersist(void);
+extern void ScheduleFireWithdraw(List *ids, bool due_too);
 extern void ScheduleFireReboot(List *jobs, TimestampTz start);
 
 #endif							/* JOBCONFIG_SCHEDULE_FIRE_H */

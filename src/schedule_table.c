@@ -60,13 +60,34 @@ static CatalogQuery LoadSomeJobs = {
 };
 
 /*
+ * LeadOf
+ *	  How long before its slot a job's run is recorded (FIRE_AHEAD_MS for
+ *	  jobs that allow overlapping runs, none for the others).
+ */
+static inline TimestampTz
+LeadOf(const ScheduledJob *job)
+{
+	return job->concurrency == CONCURRENCY_ALLOW ? FIRE_AHEAD_MS * INT64CONST(1000) : 0;
+}
+
+/*
+ * FireAt
+ *	  When the scheduler must record a job's next slot: the heap's key.
+ */
+static inline TimestampTz
+FireAt(const ScheduledJob *job)
+{
+	return job->next_slot == DT_NOEND ? DT_NOEND : job->next_slot - LeadOf(job);
+}
+
+/*
  * HeapLess
- *	  Heap order: earlier slot first.
+ *	  Heap order: the earlier one to fire first.
  */
 static inline bool
 HeapLess(int a, int b)
 {
-	return heap[a]->next_slot < heap[b]->next_slot;
+	return FireAt(heap[a]) < FireAt(heap[b]);
 }
 
 /*
@@ -266,14 +287,8 @@ ScheduleTableLoad(List *ids)
 	}
 	else
 	{
-		Datum	   *elems = palloc(sizeof(Datum) * list_length(ids));
-		Datum		args[1];
-		int			n = 0;
+		Datum		args[1] = {CatalogUuidArray(ids)};
 
-		foreach(lc, ids)
-			elems[n++] = UUIDPGetDatum((pg_uuid_t *) lfirst(lc));
-		args[0] = PointerGetDatum(construct_array(elems, n, UUIDOID,
-												  UUID_LEN, false, TYPALIGN_CHAR));
 		CatalogExecute(&LoadSomeJobs, args, NULL, true, 0);
 
 		/*
@@ -341,17 +356,28 @@ ScheduleTableCount(void)
 
 /*
  * ScheduleTableEarliest
- *	  The earliest next slot of any job, or DT_NOEND.
+ *	  When the scheduler must next record a slot, or DT_NOEND.
  */
 TimestampTz
 ScheduleTableEarliest(void)
 {
-	return heap_size > 0 ? heap[0]->next_slot : DT_NOEND;
+	return heap_size > 0 ? FireAt(heap[0]) : DT_NOEND;
+}
+
+/*
+ * ScheduleTableHorizon
+ *	  The slots of "job" to record at "now": those up to this time.
+ */
+TimestampTz
+ScheduleTableHorizon(const ScheduledJob *job, TimestampTz now)
+{
+	return now + LeadOf(job);
 }
 
 /*
  * ScheduleTableTakeDue
- *	  The jobs whose next slot is at or before "now", taken out of the heap
+ *	  The jobs whose next slot must be recorded at "now" (it is due, or it
+ *	  is due within the job's lead), taken out of the heap
  *	  (ScheduleTableAdvance puts each back).
  */
 List *
@@ -359,7 +385,7 @@ ScheduleTableTakeDue(TimestampTz now)
 {
 	List	   *due = NIL;
 
-	while (heap_size > 0 && heap[0]->next_slot <= now)
+	while (heap_size > 0 && FireAt(heap[0]) <= now)
 	{
 		ScheduledJob *job = heap[0];
 
@@ -393,6 +419,35 @@ ScheduleTableAdvance(ScheduledJob *job, TimestampTz now)
 	job->next_slot = next;
 	job->unsaved = true;
 	HeapPlace(job);
+}
+
+/*
+ * ScheduleTableRestore
+ *	  Move a job back to "slot", whose run was recorded ahead of time and
+ *	  then withdrawn (schedule_fire.c), so that the slot is recorded again:
+ *	  unless the job is gone, its next slot is not later, or its schedule
+ *	  (changed meanwhile) does not have that slot.  Returns the job if it
+ *	  moved.
+ */
+ScheduledJob *
+ScheduleTableRestore(const pg_uuid_t *id, TimestampTz slot)
+{
+	ScheduledJob *job = hash_search(jobs_by_id, id, HASH_FIND, NULL);
+	TimestampTz next;
+
+	if (job == NULL || job->next_slot <= slot)
+		return NULL;
+	if (job->schedule.kind == CRON_KIND_INTERVAL)
+	{
+		/* Interval slots are whole steps apart, counted from the first. */
+		if ((job->next_slot - slot) % ((int64) job->schedule.interval_seconds * USECS_PER_SEC) != 0)
+			return NULL;
+	}
+	else if (!CronNextAfter(&job->schedule, slot - 1, job->tz, &next) || next != slot)
+		return NULL;
+	job->next_slot = slot;
+	HeapPlace(job);
+	return job;
 }
 
 /*

@@ -47,6 +47,15 @@ typedef struct ScheduledJob
 	bool		unsaved;		/* next_slot not yet in job_configs */
 } ScheduledJob;
 
+/*
+ * A run of a job that allows overlapping runs is recorded this long before
+ * its slot, queued and not due until the slot, so that the executors start
+ * it at the slot itself rather than after the scheduler has written it.
+ * Jobs with another concurrency policy are recorded at the slot: what
+ * happens to their run depends on the runs active at that moment.
+ */
+#define FIRE_AHEAD_MS 500
+
 /* One slot to record: a run to queue or a slot skipped by policy. */
 typedef struct DueSlot
 {
@@ -60,7 +69,9 @@ extern void ScheduleTableInit(MemoryContext context);
 extern void ScheduleTableLoad(List *ids);
 extern int	ScheduleTableCount(void);
 extern TimestampTz ScheduleTableEarliest(void);
+extern TimestampTz ScheduleTableHorizon(const ScheduledJob *job, TimestampTz now);
 extern List *ScheduleTableTakeDue(TimestampTz now);
+extern ScheduledJob *ScheduleTableRestore(const pg_uuid_t *id, TimestampTz slot);
 extern void ScheduleTableAdvance(ScheduledJob *job, TimestampTz now);
 extern List *ScheduleTableRebootJobs(void);
 extern List *ScheduleTableUnsaved(void);

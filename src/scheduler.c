@@ -8,10 +8,11 @@
  * Glossary and the state diagram of an execution: src/README.md.
  *
  * The scheduler holds every enabled schedule job in memory, in a heap keyed
- * on its next slot (schedule_table.c), and sleeps on its latch until the
- * earliest slot, a changed job (announced at commit by the writing backend
- * through shared memory), or an executor's exit (SIGUSR1 from the
- * postmaster).  At rest it uses no CPU: there is no tick and no scan.
+ * on when its next slot must be recorded (schedule_table.c: at the slot, or
+ * FIRE_AHEAD_MS before it), and sleeps on its latch until the earliest of
+ * those, a changed job (announced at commit by the writing backend through
+ * shared memory), or an executor's exit (SIGUSR1 from the postmaster).  At
+ * rest it uses no CPU: there is no tick and no scan.
  *
  * On start, before any executor runs, every run still marked running was
  * interrupted: it is marked failed and retried by its policy.  Then the
@@ -88,6 +89,7 @@ static MemoryContext iteration_context = NULL;
 static TimestampTz next_retention = 0;
 static TimestampTz persist_at = 0;		/* 0: nothing to save */
 static bool reload_all = false;
+static bool paused = false;		/* jobconfig.enabled was off last pass */
 static char *database_name = NULL;
 
 PGDLLEXPORT void jobconfig_scheduler_main(Datum main_arg);
@@ -247,6 +249,7 @@ Startup(void)
 										get_database_name(MyDatabaseId));
 	recovered = MaintenanceRecoverRuns();
 	ScheduleTableLoad(NIL);
+	ScheduleFireWithdraw(NIL, true);
 	ScheduleFireReboot(ScheduleTableRebootJobs(), start);
 	WorkerEndWork();
 	if (recovered > 0)
@@ -408,6 +411,15 @@ Iterate(void)
 	long		notifier_ms;
 	ListCell   *lc;
 
+	/* Turned off: the runs recorded ahead of their slot are taken back. */
+	if (!jobconfig_enabled && !paused)
+	{
+		WorkerBeginWork("scheduling");
+		ScheduleFireWithdraw(NIL, false);
+		WorkerEndWork();
+	}
+	paused = !jobconfig_enabled;
+
 	if (changed != NIL || reload_all || dead != NIL)
 	{
 		WorkerBeginWork("scheduling");
@@ -421,7 +433,10 @@ Iterate(void)
 		}
 		if (changed != NIL || reload_all)
 		{
-			ScheduleTableLoad(reload_all ? NIL : changed);
+			List	   *ids = reload_all ? NIL : changed;
+
+			ScheduleTableLoad(ids);
+			ScheduleFireWithdraw(ids, false);
 			reload_all = false;
 		}
 		WorkerEndWork();
