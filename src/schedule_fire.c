@@ -476,9 +476,10 @@ ScheduleFirePersist(void)
  *	  the jobs in "ids" (changed: the slot may no longer be theirs, or their
  *	  policy no longer allows recording it early), or every job's (ids NIL:
  *	  jobconfig.enabled was turned off, and the slots will be missedRuns' to
- *	  judge).  Only runs still to come go, unless "due_too" (the scheduler
- *	  starting: slots that came due while it was down are missedRuns' too).
- *	  Caller is in a transaction, connected to SPI, with the jobs loaded.
+ *	  judge).  Only runs still to come go, unless "due_too" (every job's, at
+ *	  the scheduler's start: slots that came due while it was down are
+ *	  missedRuns' too).  Caller is in a transaction, connected to SPI, with
+ *	  the jobs loaded.
  */
 void
 ScheduleFireWithdraw(List *ids, bool due_too)
@@ -487,6 +488,7 @@ ScheduleFireWithdraw(List *ids, bool due_too)
 	List	   *moved = NIL;
 	uint64		row;
 
+	Assert(ids == NIL || !due_too);
 	if (ids != NIL)
 	{
 		args[0] = CatalogUuidArray(ids);
@@ -505,8 +507,9 @@ ScheduleFireWithdraw(List *ids, bool due_too)
 		TimestampTz slot = DatumGetTimestampTz(CatalogGetDatum(row, 2, &isnull));
 		ScheduledJob *job = ScheduleTableRestore(id, slot);
 
+		/* A job listed twice is saved twice with the same slot: harmless. */
 		if (job != NULL)
-			moved = list_append_unique_ptr(moved, job);
+			moved = lappend(moved, job);
 	}
 	if (moved != NIL)
 		PersistNext(moved);
