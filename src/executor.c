@@ -890,12 +890,7 @@ jobconfig_executor_main(Datum main_arg)
 	{
 		List	   *claimed;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		WorkerCheckSignals();
 
 		if (prefetched != NIL)
 		{

@@ -280,12 +280,7 @@ jobconfig_launcher_main(Datum main_arg)
 	{
 		long		wait_ms;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		WorkerCheckSignals();
 
 		wait_ms = Reconcile();
 

@@ -417,12 +417,7 @@ jobconfig_notifier_main(Datum main_arg)
 	{
 		TimestampTz now;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		WorkerCheckSignals();
 
 		now = GetCurrentTimestamp();
 		if (list_length(in_flight) < MAX_IN_FLIGHT && (woken || now >= next_due))

@@ -564,12 +564,7 @@ jobconfig_scheduler_main(Datum main_arg)
 	{
 		long		sleep_ms = ERROR_BACKOFF_MS;
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
+		WorkerCheckSignals();
 		if (my_slot->stop_requested)
 		{
 			ereport(LOG,

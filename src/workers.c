@@ -73,6 +73,22 @@ WorkerInstallSignals(void)
 }
 
 /*
+ * WorkerCheckSignals
+ *	  At the top of a worker's loop: end the process if it was told to, and
+ *	  reread the settings if they were reloaded.
+ */
+void
+WorkerCheckSignals(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+/*
  * WorkerPlaceOf
  *	  Unpack what WorkerDescribe packed.
  */

@@ -33,6 +33,7 @@ extern void WorkerDescribe(BackgroundWorker *worker, const char *function,
 						   const char *type, Oid dboid, int slot, int executor);
 extern WorkerPlace WorkerPlaceOf(Datum main_arg);
 extern void WorkerInstallSignals(void);
+extern void WorkerCheckSignals(void);
 extern bool WorkerExtensionInstalled(void);
 extern void WorkerBeginWork(const char *what);
 extern void WorkerEndWork(void);
