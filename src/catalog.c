@@ -22,6 +22,7 @@
 #include "executor/spi.h"
 #include "utils/array.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
 #include "catalog.h"
@@ -105,6 +106,25 @@ CatalogGetDatum(int row, int column, bool *isnull)
 }
 
 /*
+ * CatalogArray
+ *	  A one-dimensional array of "n" elements of type "elemtype", for an
+ *	  argument; "nulls" may be NULL when no element is null.
+ */
+Datum
+CatalogArray(Datum *elems, bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, elemtype,
+											  typlen, typbyval, typalign));
+}
+
+/*
  * CatalogUuidArray
  *	  A uuid[] argument from a list of pg_uuid_t pointers.
  */
@@ -117,6 +137,5 @@ CatalogUuidArray(List *ids)
 
 	foreach(lc, ids)
 		elems[n++] = UUIDPGetDatum((pg_uuid_t *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, UUIDOID, UUID_LEN,
-										   false, TYPALIGN_CHAR));
+	return CatalogArray(elems, NULL, n, UUIDOID);
 }

@@ -33,6 +33,7 @@ extern int	CatalogExecute(CatalogQuery *query, Datum *values,
 						   const char *nulls, bool read_only, long count);
 extern char *CatalogGetText(int row, int column);
 extern Datum CatalogGetDatum(int row, int column, bool *isnull);
+extern Datum CatalogArray(Datum *elems, bool *nulls, int n, Oid elemtype);
 extern Datum CatalogUuidArray(List *ids);
 
 #endif							/* JOBCONFIG_CATALOG_H */

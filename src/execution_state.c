@@ -119,8 +119,6 @@ ExecutionRecordEnds(List *ends)
 	Datum	   *errors;
 	bool	   *error_nulls;
 	Datum		args[7];
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
 	ListCell   *lc;
 	int			i = 0;
 
@@ -149,12 +147,12 @@ ExecutionRecordEnds(List *ends)
 		errors[i] = end->error ? CStringGetTextDatum(end->error) : (Datum) 0;
 		i++;
 	}
-	args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[1] = PointerGetDatum(construct_array(statuses, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(starts, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[3] = PointerGetDatum(construct_array(finishes, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[4] = PointerGetDatum(construct_md_array(logs, log_nulls, 1, dims, lbs, JSONBOID, -1, false, TYPALIGN_INT));
-	args[5] = PointerGetDatum(construct_md_array(errors, error_nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	args[0] = CatalogArray(ids, NULL, n, INT8OID);
+	args[1] = CatalogArray(statuses, NULL, n, TEXTOID);
+	args[2] = CatalogArray(starts, NULL, n, TIMESTAMPTZOID);
+	args[3] = CatalogArray(finishes, NULL, n, TIMESTAMPTZOID);
+	args[4] = CatalogArray(logs, log_nulls, n, JSONBOID);
+	args[5] = CatalogArray(errors, error_nulls, n, TEXTOID);
 	args[6] = Int32GetDatum(MyProcPid);
 	CatalogExecute(&RecordEnds, args, NULL, false, 0);
 }
@@ -172,8 +170,7 @@ IdArray(List *ids)
 
 	foreach(lc, ids)
 		elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, INT8OID, 8,
-										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return CatalogArray(elems, NULL, n, INT8OID);
 }
 
 /*

@@ -78,8 +78,7 @@ TextArray(List *strings)
 
 	foreach(lc, strings)
 		elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
-										   TYPALIGN_INT));
+	return CatalogArray(elems, NULL, n, TEXTOID);
 }
 
 /*

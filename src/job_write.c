@@ -462,8 +462,7 @@ TextArrayOrNull(List *strings, bool *isnull)
 	elems = palloc(sizeof(Datum) * list_length(strings));
 	foreach(lc, strings)
 		elems[n++] = CStringGetTextDatum((const char *) lfirst(lc));
-	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false,
-										   TYPALIGN_INT));
+	return CatalogArray(elems, NULL, n, TEXTOID);
 }
 
 /*

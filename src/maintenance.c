@@ -185,8 +185,7 @@ MaintenanceDeleteHistory(void)
 
 		ids[i] = CatalogGetDatum(i, 1, &isnull);
 	}
-	args[0] = PointerGetDatum(construct_array(ids, (int) deleted, INT8OID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[0] = CatalogArray(ids, NULL, (int) deleted, INT8OID);
 	CatalogExecute(&ForgetCauses, args, NULL, false, 0);
 	return Max(most, deleted);
 }

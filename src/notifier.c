@@ -293,8 +293,6 @@ RecordFinished(TimestampTz *next_due)
 	bool	   *error_nulls;
 	Datum	   *ats;
 	Datum		args[8];
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
 	TimestampTz now = GetCurrentTimestamp();
 	ListCell   *lc;
 	int			i = 0;
@@ -327,13 +325,12 @@ RecordFinished(TimestampTz *next_due)
 		i++;
 	}
 
-	args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[1] = PointerGetDatum(construct_array(outcomes, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(codes, n, INT4OID, 4, true, TYPALIGN_INT));
-	args[3] = PointerGetDatum(construct_array(elapsed, n, INT4OID, 4, true, TYPALIGN_INT));
-	args[4] = PointerGetDatum(construct_md_array(errors, error_nulls, 1, dims, lbs,
-												 TEXTOID, -1, false, TYPALIGN_INT));
-	args[5] = PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	args[0] = CatalogArray(ids, NULL, n, INT8OID);
+	args[1] = CatalogArray(outcomes, NULL, n, TEXTOID);
+	args[2] = CatalogArray(codes, NULL, n, INT4OID);
+	args[3] = CatalogArray(elapsed, NULL, n, INT4OID);
+	args[4] = CatalogArray(errors, error_nulls, n, TEXTOID);
+	args[5] = CatalogArray(ats, NULL, n, TIMESTAMPTZOID);
 	args[6] = Int32GetDatum(jobconfig_notify_max_attempts);
 	args[7] = Int32GetDatum(jobconfig_notify_retry_delay);
 	CatalogExecute(&RecordAttempts, args, NULL, false, 0);

@@ -297,8 +297,7 @@ ApplyConcurrency(List *jobs, List *slots)
 
 		foreach(lc, cancel_queued)
 			elems[n++] = Int64GetDatum(*(int64 *) lfirst(lc));
-		args[0] = PointerGetDatum(construct_array(elems, n, INT8OID, 8,
-												  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		args[0] = CatalogArray(elems, NULL, n, INT8OID);
 		CatalogExecute(&CancelQueued, args, NULL, false, 0);
 	}
 }
@@ -321,8 +320,6 @@ RecordSlots(List *slots)
 	Datum	   *priorities = palloc(sizeof(Datum) * n);
 	Datum	   *roles = palloc(sizeof(Datum) * n);
 	Datum		args[7];
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
 	ListCell   *lc;
 	int			i = 0;
 	int			queued = 0;
@@ -344,15 +341,13 @@ RecordSlots(List *slots)
 		queued += !due->skip;
 		i++;
 	}
-	args[0] = PointerGetDatum(construct_array(ids, n, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
-	args[1] = PointerGetDatum(construct_array(job_ids, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[2] = PointerGetDatum(construct_array(times, n, TIMESTAMPTZOID, 8,
-											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	args[3] = PointerGetDatum(construct_array(statuses, n, TEXTOID, -1, false, TYPALIGN_INT));
-	args[4] = PointerGetDatum(construct_md_array(reasons, reason_nulls, 1, dims, lbs,
-												 TEXTOID, -1, false, TYPALIGN_INT));
-	args[5] = PointerGetDatum(construct_array(priorities, n, INT4OID, 4, true, TYPALIGN_INT));
-	args[6] = PointerGetDatum(construct_array(roles, n, OIDOID, 4, true, TYPALIGN_INT));
+	args[0] = CatalogArray(ids, NULL, n, UUIDOID);
+	args[1] = CatalogArray(job_ids, NULL, n, TEXTOID);
+	args[2] = CatalogArray(times, NULL, n, TIMESTAMPTZOID);
+	args[3] = CatalogArray(statuses, NULL, n, TEXTOID);
+	args[4] = CatalogArray(reasons, reason_nulls, n, TEXTOID);
+	args[5] = CatalogArray(priorities, NULL, n, INT4OID);
+	args[6] = CatalogArray(roles, NULL, n, OIDOID);
 
 	/* The fast form in a subtransaction; the careful one if it collides. */
 	BeginInternalSubTransaction(NULL);
@@ -393,8 +388,6 @@ PersistNext(List *jobs)
 	Datum	   *nexts = palloc(sizeof(Datum) * n);
 	bool	   *nulls = palloc(sizeof(bool) * n);
 	Datum		args[2];
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
 	ListCell   *lc;
 	int			i = 0;
 
@@ -407,9 +400,7 @@ PersistNext(List *jobs)
 		i++;
 	}
 	args[0] = UuidArray(jobs);
-	args[1] = PointerGetDatum(construct_md_array(nexts, nulls, 1, dims, lbs,
-												 TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL,
-												 TYPALIGN_DOUBLE));
+	args[1] = CatalogArray(nexts, nulls, n, TIMESTAMPTZOID);
 	JobWriteBypass = true;
 	PG_TRY();
 	{
