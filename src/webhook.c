@@ -107,14 +107,10 @@ ParseSignature(const char *signature, uint8 *digest)
 	hex = signature + strlen(SIGNATURE_PREFIX);
 	if (strlen(hex) != 2 * PG_SHA256_DIGEST_LENGTH)
 		return false;
-	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-	{
-		char		pair[3] = {hex[2 * i], hex[2 * i + 1], '\0'};
-
-		if (!isxdigit((unsigned char) pair[0]) || !isxdigit((unsigned char) pair[1]))
+	for (i = 0; i < 2 * PG_SHA256_DIGEST_LENGTH; i++)
+		if (!isxdigit((unsigned char) hex[i]))
 			return false;
-		digest[i] = (uint8) strtol(pair, NULL, 16);
-	}
+	hex_decode(hex, 2 * PG_SHA256_DIGEST_LENGTH, (char *) digest);
 	return true;
 }
 
@@ -169,10 +165,8 @@ static char *
 DigestHex(const uint8 *digest)
 {
 	char	   *hex = palloc(2 * PG_SHA256_DIGEST_LENGTH + 1);
-	int			i;
 
-	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-		sprintf(hex + 2 * i, "%02x", digest[i]);
+	hex[hex_encode((const char *) digest, PG_SHA256_DIGEST_LENGTH, hex)] = '\0';
 	return hex;
 }
 
