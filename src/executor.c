@@ -237,15 +237,10 @@ ClaimInTransaction(int limit, MemoryContext context)
 static void
 WarmUp(void)
 {
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	WorkerBeginWork("preparing");
 	(void) ClaimInTransaction(0, batch_context);
 	ExecutionWarmUp();
-	PopActiveSnapshot();
-	SPI_finish();
-	CommitTransactionCommand();
+	WorkerEndWork();
 }
 
 /*
@@ -259,15 +254,9 @@ Claim(int limit)
 {
 	List	   *claimed;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	WorkerBeginWork("claiming runs");
 	claimed = ClaimInTransaction(limit, batch_context);
-	PopActiveSnapshot();
-	SPI_finish();
-	CommitTransactionCommand();
+	WorkerEndWork();
 	return claimed;
 }
 
@@ -283,10 +272,7 @@ IdleWaitMs(void)
 	bool		isnull;
 	Datum		next;
 
-	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	PushActiveSnapshot(GetTransactionSnapshot());
+	WorkerBeginWork("looking for runs due later");
 	CatalogExecute(&NextDueTime, NULL, NULL, true, 1);
 	next = CatalogGetDatum(0, 1, &isnull);
 	if (!isnull)
@@ -301,9 +287,7 @@ IdleWaitMs(void)
 
 		wait_ms = Min(wait_ms, ms > 1000 ? ms - 500 : ms);
 	}
-	PopActiveSnapshot();
-	SPI_finish();
-	CommitTransactionCommand();
+	WorkerEndWork();
 	return wait_ms;
 }
 
