@@ -159,15 +159,23 @@ async function installStartsTable(client) {
  *
  * For run n = 1..runs (after `warmup` unrecorded runs, numbered from
  * 1,000,001, which let every peer open its connections and plan its
- * statements): enqueue(n) commits the peer's "run this now" call and returns
- * nowUs() taken right after COMMIT returned; the job's own statement records
- * its start time in bench.starts, whose trigger notifies us.  Latency =
- * started_at - commit-return time.  Runs are sequential: the next is
- * enqueued only once the previous one has announced its start.  A run that
- * does not start within startTimeoutMs fails the scenario with diagnose()'s
- * words.
+ * statements): the peer's "run this now" call, enqueueSql with $1 = n, is
+ * run on `client` in a transaction of its own, and nowUs() is taken right
+ * after COMMIT returns; the job's own statement records its start time in
+ * bench.starts, whose trigger notifies us.  Latency = started_at -
+ * commit-return time.  Runs are sequential: the next is enqueued only once
+ * the previous one has announced its start.  A run that does not start
+ * within startTimeoutMs fails the scenario with diagnose()'s words.
  */
-async function measureStartLatency({ runs, warmup, enqueue, startTimeoutMs, diagnose }) {
+async function measureStartLatency({
+    client, enqueueSql, diagnose, runs = QUICK ? 200 : 1000, warmup = 10, startTimeoutMs = 10000,
+}) {
+    const enqueue = async (run) => {
+        await client.query('BEGIN');
+        await client.query(enqueueSql, [run]);
+        await client.query('COMMIT');
+        return nowUs();
+    };
     const listener = await connect();
     const waiting = new Map();  /* run -> resolve(started_at µs) */
     listener.on('notification', (msg) => {

@@ -75,16 +75,8 @@ async function latency() {
     const child = await startWorkerProcess('default');
     try {
         const result = await c.measureStartLatency({
-            runs: c.QUICK ? 200 : 1000,
-            warmup: 10,
-            startTimeoutMs: 10000,
-            enqueue: async (run) => {
-                await client.query('BEGIN');
-                await client.query(
-                    "SELECT graphile_worker.add_job('bench_latency', json_build_object('run', $1::int))", [run]);
-                await client.query('COMMIT');
-                return c.nowUs();
-            },
+            client,
+            enqueueSql: "SELECT graphile_worker.add_job('bench_latency', json_build_object('run', $1::int))",
             diagnose: async () => {
                 const r = await client.query(
                     'SELECT count(*)::int AS n, max(last_error) AS err FROM graphile_worker._private_jobs');

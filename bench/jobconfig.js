@@ -56,16 +56,8 @@ async function latency() {
         },
     })]);
     return c.measureStartLatency({
-        runs: c.QUICK ? 200 : 1000,
-        warmup: 10,
-        startTimeoutMs: 10000,
-        enqueue: async (run) => {
-            await client.query('BEGIN');
-            await client.query(
-                "SELECT jobconfig.run_job('bench-latency', jsonb_build_object('run', $1::int))", [run]);
-            await client.query('COMMIT');
-            return c.nowUs();
-        },
+        client,
+        enqueueSql: "SELECT jobconfig.run_job('bench-latency', jsonb_build_object('run', $1::int))",
         diagnose: () => diagnose(client, 'bench-latency'),
     });
 }
