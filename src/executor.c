@@ -705,7 +705,6 @@ RecordCommitFailure(ClaimedRun *run, ErrorData *error)
 static void
 CommitGroup(List *group, List *finished, List *unstarted)
 {
-	MemoryContext old = CurrentMemoryContext;
 	ErrorData  *error = NULL;
 	ListCell   *lc;
 
@@ -723,7 +722,14 @@ CommitGroup(List *group, List *finished, List *unstarted)
 		prefetched = NIL;
 	}
 	PG_END_TRY();
-	MemoryContextSwitchTo(old);
+
+	/*
+	 * The transaction is over, and the context this was called in went
+	 * with it: what comes next allocates in TopMemoryContext, where the
+	 * commit or the abort left us.  (Switching back would leave a dangling
+	 * CurrentMemoryContext, which the next context created would corrupt.)
+	 */
+	Assert(CurrentMemoryContext == TopMemoryContext);
 	if (error == NULL)
 		return;
 

@@ -143,6 +143,26 @@ $id = JobconfigTest::run_and_wait($node, 'loud');
 is($node->safe_psql('postgres', "SELECT (log ->> 'truncated') || ' ' || ((log ->> 'droppedMessages')::int > 400)::text || ' ' || (length((log -> 'messages')::text) <= 2048)::text FROM jobconfig.job_executions WHERE id = $id"),
 	'true true true', 'a long log is truncated at log_max_bytes and says so');
 
+# Settings reloaded while a deep queue drains, each executor going from
+# batch to batch without a pause: no worker crashes, and every run
+# succeeds once.
+create('reloaded', q{{"execution": {"command":
+	"INSERT INTO public.events (note) VALUES ('reloaded')", "concurrency": "allow"}}});
+$node->safe_psql('postgres', q{SELECT count(jobconfig.run_job('reloaded')) FROM generate_series(1, 10000)});
+my $reloads = 0;
+while ($node->safe_psql('postgres', q{
+	SELECT count(*) FROM jobconfig.job_executions, pg_reload_conf()
+	 WHERE job_id = 'reloaded' AND status IN ('queued', 'running')}) > 0)
+{
+	$reloads++;
+}
+ok($reloads > 0, "settings reloaded $reloads times while the queue drained");
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE status = 'succeeded') || '/' ||
+	       (SELECT count(*) FROM public.events WHERE note = 'reloaded')
+	  FROM jobconfig.job_executions WHERE job_id = 'reloaded'}),
+	'10000/10000', 'every run drained across the reloads succeeded once, with its effect');
+
 # No executor died along the way.
 ok(!$node->log_contains('terminated by signal'), 'no worker crashed');
 
