@@ -906,10 +906,7 @@ jobconfig_executor_main(Datum main_arg)
 		{
 			long		wait_ms = jobconfig_enabled ? IdleWaitMs() : -1;
 
-			(void) WaitLatch(MyLatch,
-							 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
-							 (wait_ms >= 0 ? WL_TIMEOUT : 0),
-							 wait_ms, PG_WAIT_EXTENSION);
+			WorkerSleep(wait_ms);
 			continue;
 		}
 		SetIdle(false);

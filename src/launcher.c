@@ -289,10 +289,7 @@ jobconfig_launcher_main(Datum main_arg)
 		 * CREATE EXTENSION through the latch; the timeout only restarts a
 		 * scheduler that died, or rechecks the list of databases hourly.
 		 */
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 wait_ms >= 0 ? wait_ms : 3600 * 1000L,
-						 PG_WAIT_EXTENSION);
+		WorkerSleep(wait_ms >= 0 ? wait_ms : 3600 * 1000L);
 		ResetLatch(MyLatch);
 	}
 }

@@ -448,8 +448,7 @@ jobconfig_notifier_main(Datum main_arg)
 			if (next_due != DT_NOEND)
 				sleep_ms = Min(sleep_ms,
 							   Max(0, TimestampDifferenceMilliseconds(now, next_due) + 1));
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 sleep_ms, PG_WAIT_EXTENSION);
+			WorkerSleep(sleep_ms);
 		}
 		if (MyLatch->is_set)
 		{

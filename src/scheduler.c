@@ -601,9 +601,7 @@ jobconfig_scheduler_main(Datum main_arg)
 		PG_END_TRY();
 		MemoryContextReset(iteration_context);
 
-		(void) WaitLatch(MyLatch,
-						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 sleep_ms, PG_WAIT_EXTENSION);
+		WorkerSleep(sleep_ms);
 		ResetLatch(MyLatch);
 	}
 }

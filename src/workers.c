@@ -74,8 +74,16 @@ WorkerInstallSignals(void)
 
 /*
  * WorkerCheckSignals
- *	  At the top of a worker's loop: end the process if it was told to, and
- *	  reread the settings if they were reloaded.
+ *	  At the top of a worker's loop, outside any transaction: end the
+ *	  process if it was told to, reread the settings if they were reloaded,
+ *	  and pass on the worker's table statistics.
+ *
+ * A backend's statistics reach the shared counters only when it flushes
+ * them (postgres.c does between queries), and autovacuum decides from those
+ * counters: without this, the rows the workers update and delete in
+ * job_executions would never count as dead until the workers exit, and
+ * the table and its queue index would bloat.  Flushes are at most one a
+ * second, unless the worker is about to sleep (WorkerSleep).
  */
 void
 WorkerCheckSignals(void)
@@ -86,6 +94,23 @@ WorkerCheckSignals(void)
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
 	}
+	(void) pgstat_report_stat(false);
+}
+
+/*
+ * WorkerSleep
+ *	  Sleep on the latch until it is set, the postmaster dies, or
+ *	  timeout_ms pass (-1: no timeout).  Statistics still pending are
+ *	  flushed first: a sleep may last long.
+ */
+void
+WorkerSleep(long timeout_ms)
+{
+	(void) pgstat_report_stat(true);
+	(void) WaitLatch(MyLatch,
+					 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
+					 (timeout_ms >= 0 ? WL_TIMEOUT : 0),
+					 timeout_ms, PG_WAIT_EXTENSION);
 }
 
 /*

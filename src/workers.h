@@ -34,6 +34,7 @@ extern void WorkerDescribe(BackgroundWorker *worker, const char *function,
 extern WorkerPlace WorkerPlaceOf(Datum main_arg);
 extern void WorkerInstallSignals(void);
 extern void WorkerCheckSignals(void);
+extern void WorkerSleep(long timeout_ms);
 extern bool WorkerExtensionInstalled(void);
 extern void WorkerBeginWork(const char *what);
 extern void WorkerEndWork(void);

@@ -163,6 +163,14 @@ is($node->safe_psql('postgres', q{
 	  FROM jobconfig.job_executions WHERE job_id = 'reloaded'}),
 	'10000/10000', 'every run drained across the reloads succeeded once, with its effect');
 
+# The workers pass on their table statistics, from which autovacuum
+# decides: each of those runs was updated twice (claimed, then ended), and
+# the counters show it while the executors live on.
+ok(JobconfigTest::wait_until($node, q{
+	SELECT n_tup_upd >= 20000 FROM pg_stat_user_tables
+	 WHERE relid = 'jobconfig.job_executions'::regclass}),
+	'the executors\' updates of job_executions reach pg_stat_user_tables');
+
 # No executor died along the way.
 ok(!$node->log_contains('terminated by signal'), 'no worker crashed');
 
