@@ -8,13 +8,25 @@ SELECT c.relname, c.relkind, c.relrowsecurity AS rls
 SELECT indexrelid::regclass AS index, pg_get_indexdef(indexrelid) LIKE '%WHERE%' AS partial
   FROM pg_index WHERE indrelid IN ('jobconfig.job_configs'::regclass, 'jobconfig.job_executions'::regclass,
                                    'jobconfig.job_changelog'::regclass, 'jobconfig.notification_outbox'::regclass)
- ORDER BY 1::text;
+ ORDER BY indexrelid::regclass::text;
 
 -- the queue index serves the executors' claim order
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF)
 SELECT id FROM jobconfig.job_executions
- WHERE status = 'queued' ORDER BY priority DESC, scheduled_for, id LIMIT 1;
+ WHERE finished_at IS NULL AND status = 'queued' ORDER BY priority DESC, scheduled_for, id LIMIT 1;
+-- a claim (queued -> running) changes no indexed column: a HOT update,
+-- which writes no index entry; an ended status needs its finished_at
+BEGIN;
+INSERT INTO jobconfig.job_executions (job_id, trigger_source) VALUES ('hot-check', 'manual');
+UPDATE jobconfig.job_executions SET status = 'running', started_at = clock_timestamp(), worker_pid = 1
+ WHERE job_id = 'hot-check';
+SELECT pg_stat_get_xact_tuples_updated('jobconfig.job_executions'::regclass) AS updated,
+       pg_stat_get_xact_tuples_hot_updated('jobconfig.job_executions'::regclass) AS hot_updated;
+\set VERBOSITY terse
+UPDATE jobconfig.job_executions SET status = 'succeeded' WHERE job_id = 'hot-check';
+\set VERBOSITY default
+ROLLBACK;
 EXPLAIN (COSTS OFF)
 SELECT id FROM jobconfig.job_configs
  WHERE enabled AND next_run_at IS NOT NULL ORDER BY next_run_at LIMIT 1;
@@ -41,4 +53,5 @@ SELECT p.proname, pg_get_function_identity_arguments(p.oid) AS arguments, p.pror
  ORDER BY 1;
 
 -- tables whose rows pg_dump must keep
-SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'jobconfig' ORDER BY 1::text;
+SELECT dumped FROM (SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'jobconfig') t
+ ORDER BY dumped::text;

@@ -112,7 +112,8 @@ static CatalogQuery ClaimRuns = {
 	"         (j.payload #>> '{execution,timeoutSeconds}')::integer AS timeout_seconds"
 	"    FROM jobconfig.job_executions q"
 	"    LEFT JOIN jobconfig.job_configs j ON j.id = q.job_config_id"
-	"   WHERE q.status = 'queued' AND q.scheduled_for <= pg_catalog.now()"
+	"   WHERE q.finished_at IS NULL AND q.status = 'queued'"
+	"     AND q.scheduled_for <= pg_catalog.now()"
 	"   ORDER BY q.priority DESC, q.scheduled_for, q.id"
 	"   LIMIT $1 FOR UPDATE OF q SKIP LOCKED)"
 	" UPDATE jobconfig.job_executions e"
@@ -126,7 +127,8 @@ static CatalogQuery ClaimRuns = {
 
 static CatalogQuery NextDueTime = {
 	"SELECT min(scheduled_for) FROM jobconfig.job_executions"
-	" WHERE status = 'queued' AND scheduled_for > pg_catalog.now()",
+	" WHERE finished_at IS NULL AND status = 'queued'"
+	"   AND scheduled_for > pg_catalog.now()",
 	0, {InvalidOid}
 };
 

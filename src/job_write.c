@@ -114,7 +114,7 @@ static CatalogQuery CancelQueuedRuns = {
 	"UPDATE jobconfig.job_executions"
 	" SET status = 'cancelled', finished_at = pg_catalog.now(),"
 	"     error = 'job deleted before the run started'"
-	" WHERE job_config_id = $1 AND status = 'queued'",
+	" WHERE job_config_id = $1 AND finished_at IS NULL AND status = 'queued'",
 	1, {UUIDOID}
 };
 
@@ -126,7 +126,8 @@ static CatalogQuery DetachHistory = {
 
 static CatalogQuery CancelRunningRuns = {
 	"UPDATE jobconfig.job_executions SET cancel_requested = true"
-	" WHERE job_config_id = $1 AND status = 'running' RETURNING id",
+	" WHERE job_config_id = $1 AND finished_at IS NULL AND status = 'running'"
+	" RETURNING id",
 	1, {UUIDOID}
 };
 

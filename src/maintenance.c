@@ -32,14 +32,15 @@
 static CatalogQuery InterruptAll = {
 	"UPDATE jobconfig.job_executions"
 	"   SET status = 'failed', finished_at = pg_catalog.now(), error = $1"
-	" WHERE status = 'running' RETURNING id",
+	" WHERE finished_at IS NULL AND status = 'running' RETURNING id",
 	1, {TEXTOID}
 };
 
 static CatalogQuery InterruptWorker = {
 	"UPDATE jobconfig.job_executions"
 	"   SET status = $3, finished_at = pg_catalog.now(), error = $2"
-	" WHERE status = 'running' AND worker_pid = $1 RETURNING id",
+	" WHERE finished_at IS NULL AND status = 'running' AND worker_pid = $1"
+	" RETURNING id",
 	3, {INT4OID, TEXTOID, TEXTOID}
 };
 

@@ -63,7 +63,7 @@ static CatalogQuery ActiveRuns = {
 	"SELECT job_config_id, id, status,"
 	"       CASE WHEN trigger_source = 'schedule' THEN scheduled_for END"
 	"  FROM jobconfig.job_executions"
-	" WHERE status IN ('queued', 'running') AND job_config_id = ANY ($1)",
+	" WHERE finished_at IS NULL AND job_config_id = ANY ($1)",
 	1, {UUIDARRAYOID}
 };
 
@@ -100,7 +100,7 @@ static CatalogQuery CancelQueued = {
 	"UPDATE jobconfig.job_executions"
 	"   SET status = 'cancelled', finished_at = pg_catalog.now(),"
 	"       error = 'replaced by a newer run of its schedule'"
-	" WHERE id = ANY ($1) AND status = 'queued'",
+	" WHERE id = ANY ($1) AND finished_at IS NULL AND status = 'queued'",
 	1, {INT8ARRAYOID}
 };
 
@@ -119,7 +119,7 @@ static CatalogQuery PersistNextSlots = {
  */
 #define WITHDRAW_AHEAD \
 	"DELETE FROM jobconfig.job_executions" \
-	" WHERE trigger_source = 'schedule' AND status = 'queued'" \
+	" WHERE trigger_source = 'schedule' AND finished_at IS NULL AND status = 'queued'" \
 	"   AND queued_at < scheduled_for"
 #define WITHDRAWN " RETURNING job_config_id, scheduled_for"
 

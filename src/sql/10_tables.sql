@@ -95,7 +95,11 @@ CREATE TABLE jobconfig.job_executions (
         CHECK (status IN ('queued', 'running', 'succeeded', 'failed',
                           'timed_out', 'cancelled', 'skipped')),
     CONSTRAINT job_executions_attempt_check CHECK (attempt BETWEEN 1 AND 100),
-    CONSTRAINT job_executions_times_check CHECK (finished_at >= started_at)
+    CONSTRAINT job_executions_times_check CHECK (finished_at >= started_at),
+    -- The indexes of queued and running runs say "finished_at IS NULL",
+    -- not the status: see below.
+    CONSTRAINT job_executions_finished_check
+        CHECK ((finished_at IS NULL) = (status IN ('queued', 'running')))
 )
 -- Each row is written three times (queued, running, ended): room on its
 -- page for the next version spares a new page, and the executors of a
@@ -113,9 +117,17 @@ COMMENT ON COLUMN jobconfig.job_executions.cause_id IS
 COMMENT ON COLUMN jobconfig.job_executions.recorded_by IS
     'jobconfig for runs of the built-in workers; the recorder''s name for runs recorded by record_job_execution';
 
--- Executors claim queued runs, highest priority first, then oldest.
+-- The runs not ended yet are those with no finished_at (the check above).
+-- The two indexes of such runs say so by finished_at, not by status, so
+-- that an executor's claim (queued -> running) changes no indexed column:
+-- it is a HOT update, which writes no index entry and leaves none dead at
+-- the head of the queue.  Queries that want them say "finished_at IS NULL"
+-- with their status condition.
+--
+-- Executors claim queued runs, highest priority first, then oldest; the
+-- few running runs among them are passed over.
 CREATE INDEX job_executions_queue_idx
-    ON jobconfig.job_executions (priority DESC, scheduled_for, id) WHERE status = 'queued';
+    ON jobconfig.job_executions (priority DESC, scheduled_for, id) WHERE finished_at IS NULL;
 -- History of one job, newest first.
 CREATE INDEX job_executions_job_idx
     ON jobconfig.job_executions (job_config_id, id DESC);
@@ -124,7 +136,7 @@ CREATE UNIQUE INDEX job_executions_slot_key
     ON jobconfig.job_executions (job_config_id, scheduled_for) WHERE trigger_source = 'schedule';
 -- A job's queued and running runs (concurrency policies, health).
 CREATE INDEX job_executions_active_idx
-    ON jobconfig.job_executions (job_config_id) WHERE status IN ('queued', 'running');
+    ON jobconfig.job_executions (job_config_id) WHERE finished_at IS NULL;
 -- The runs a run caused (retries, downstream runs), found again when
 -- retention deletes the cause.
 CREATE INDEX job_executions_cause_idx

@@ -346,7 +346,7 @@ BEGIN
     END IF;
 
     SELECT count(*) INTO stuck_count FROM jobconfig.job_executions AS e
-     WHERE e.job_config_id = job.id AND e.status = 'running'
+     WHERE e.job_config_id = job.id AND e.finished_at IS NULL AND e.status = 'running'
        AND e.started_at < pg_catalog.now()
            - make_interval(secs => (job.payload #>> '{execution,timeoutSeconds}')::integer + 60);
     IF stuck_count > 0 THEN
