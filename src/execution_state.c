@@ -8,8 +8,9 @@
  * an illegal one.  The UPDATEs that record them touch only rows the
  * executor still holds (worker_pid is its own): a run that was recovered
  * as interrupted in the meantime is left as it is.  (They say so by the
- * worker, not by status = 'running': that would let the planner pick the
- * partial index of active runs and scan it once per row.)
+ * worker, not by "finished_at IS NULL AND status = 'running'": that would
+ * let the planner pick the partial index of active runs and scan it once
+ * per row.)
  *
  * IDENTIFICATION
  *	  src/execution_state.c
