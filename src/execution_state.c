@@ -59,6 +59,24 @@ static CatalogQuery HandBack = {
 	2, {INT8ARRAYOID, INT4OID}
 };
 
+/*
+ * Whether finish_executions can have anything to do for runs that all
+ * ended without failing: a job of theirs notifies, or some enabled
+ * dependency job names one of them.  (Failed runs may be retried: for them
+ * it is always called.)  finish_executions asks the same, of a snapshot
+ * taken the same way (a fresh one, which sees what the runs themselves
+ * changed): skipping it when this says no changes nothing.
+ */
+static CatalogQuery FinishNeeded = {
+	"SELECT EXISTS (SELECT FROM jobconfig.job_configs j"
+	"                WHERE j.id = ANY ($1)"
+	"                  AND j.payload -> 'notifications' ?| ARRAY['email', 'slack'])"
+	"    OR EXISTS (SELECT FROM jobconfig.job_configs d"
+	"                WHERE d.depends_on && $2 AND d.trigger_type = 'dependency'"
+	"                  AND d.enabled)",
+	2, {UUIDARRAYOID, TEXTARRAYOID}
+};
+
 static CatalogQuery Finish = {
 	"SELECT jobconfig.finish_executions($1)",
 	1, {INT8ARRAYOID}
@@ -192,6 +210,44 @@ ExecutionHandBack(List *execution_ids)
 }
 
 /*
+ * ExecutionFinishNeeded
+ *	  Whether the runs that ended (a List of RunEnd *) call for
+ *	  ExecutionFinish: one of them failed or timed out, or one of their
+ *	  jobs notifies or has dependents.  A batch of successes of jobs that
+ *	  notify no one and that nobody depends on, the common case, then
+ *	  costs one look at job_configs instead of reading its runs back.
+ *	  Caller is connected to SPI.
+ */
+bool
+ExecutionFinishNeeded(List *ends)
+{
+	List	   *config_ids = NIL;
+	Datum	   *job_ids;
+	Datum		args[2];
+	ListCell   *lc;
+	int			n = 0;
+	bool		isnull;
+
+	if (ends == NIL)
+		return false;
+	job_ids = palloc(sizeof(Datum) * list_length(ends));
+	foreach(lc, ends)
+	{
+		const RunEnd *end = lfirst(lc);
+
+		if (end->status == EXEC_FAILED || end->status == EXEC_TIMED_OUT)
+			return true;
+		if (end->job_config_id != NULL)
+			config_ids = lappend(config_ids, end->job_config_id);
+		job_ids[n++] = CStringGetTextDatum(end->job_id);
+	}
+	args[0] = CatalogUuidArray(config_ids);
+	args[1] = CatalogArray(job_ids, NULL, n, TEXTOID);
+	CatalogExecute(&FinishNeeded, args, NULL, false, 1);
+	return DatumGetBool(CatalogGetDatum(0, 1, &isnull));
+}
+
+/*
  * ExecutionFinish
  *	  After runs ended: queue their retries and downstream runs
  *	  (jobconfig.finish_executions), in the same transaction.
@@ -232,4 +288,7 @@ ExecutionWarmUp(void)
 	args[1] = Int32GetDatum(MyProcPid);
 	CatalogExecute(&HandBack, args, NULL, false, 0);
 	CatalogExecute(&Finish, args, NULL, false, 0);
+	args[0] = PointerGetDatum(construct_empty_array(UUIDOID));
+	args[1] = PointerGetDatum(construct_empty_array(TEXTOID));
+	CatalogExecute(&FinishNeeded, args, NULL, false, 1);
 }

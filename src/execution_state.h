@@ -14,6 +14,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 #include "utils/jsonb.h"
+#include "utils/uuid.h"
 
 typedef enum ExecutionStatus
 {
@@ -30,6 +31,8 @@ typedef enum ExecutionStatus
 typedef struct RunEnd
 {
 	int64		execution_id;
+	const char *job_id;
+	pg_uuid_t  *job_config_id;	/* NULL when the job is gone */
 	ExecutionStatus status;
 	TimestampTz started_at;
 	TimestampTz finished_at;
@@ -40,6 +43,7 @@ typedef struct RunEnd
 extern const char *ExecutionStatusName(ExecutionStatus status);
 extern void ExecutionRecordEnds(List *ends);
 extern void ExecutionHandBack(List *execution_ids);
+extern bool ExecutionFinishNeeded(List *ends);
 extern void ExecutionFinish(List *execution_ids);
 extern void ExecutionWarmUp(void);
 

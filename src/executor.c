@@ -76,6 +76,7 @@ typedef struct ClaimedRun
 {
 	int64		execution_id;
 	char	   *job_id;
+	pg_uuid_t  *job_config_id;	/* NULL when the job is gone */
 	int			attempt;
 	int			priority;
 	TimestampTz scheduled_for;
@@ -121,7 +122,8 @@ static CatalogQuery ClaimRuns = {
 	"        worker_pid = $2, run_as = coalesce(next.job_run_as, e.run_as)"
 	"   FROM next WHERE e.id = next.id"
 	" RETURNING e.id, e.job_id, e.attempt, e.priority, e.scheduled_for, e.input,"
-	"           e.run_as, next.command, next.timeout_seconds, next.enabled",
+	"           e.run_as, next.command, next.timeout_seconds, next.enabled,"
+	"           e.job_config_id",
 	2, {INT4OID, INT4OID}, true
 };
 
@@ -221,6 +223,12 @@ ClaimInTransaction(int limit, MemoryContext context)
 		run->timeout_seconds = isnull ? 3600 : DatumGetInt32(d);
 		d = CatalogGetDatum(row, 10, &isnull);
 		run->enabled = !isnull && DatumGetBool(d);
+		d = CatalogGetDatum(row, 11, &isnull);
+		if (!isnull)
+		{
+			run->job_config_id = palloc(sizeof(pg_uuid_t));
+			memcpy(run->job_config_id, DatumGetUUIDP(d), sizeof(pg_uuid_t));
+		}
 		run->role_exists = OidIsValid(run->run_as) &&
 			SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(run->run_as));
 		claimed = lappend(claimed, run);
@@ -332,6 +340,8 @@ EndOf(ClaimedRun *run, TimestampTz started, RunOutcome *outcome,
 	RunEnd		end;
 
 	end.execution_id = run->execution_id;
+	end.job_id = run->job_id;
+	end.job_config_id = run->job_config_id;
 	end.started_at = started;
 	end.finished_at = GetCurrentTimestamp();
 	end.error = NULL;
@@ -398,18 +408,20 @@ RecordNow(const RunEnd *end, List **finished)
 /*
  * FinishNow
  *	  Write the noted ends of this transaction's runs, hand back the runs
- *	  not started, then queue the retries and downstream runs they call
- *	  for.
+ *	  not started, then queue the retries, notifications and downstream
+ *	  runs they call for, if they can call for any.
  */
 static void
 FinishNow(List *finished, List *unstarted)
 {
 	bool		pushed = SpiBegin();
+	bool		finish = ExecutionFinishNeeded(pending_ends);
 
 	ExecutionRecordEnds(pending_ends);
 	pending_ends = NIL;
 	ExecutionHandBack(unstarted);
-	ExecutionFinish(finished);
+	if (finish)
+		ExecutionFinish(finished);
 	if (prefetch_next && jobconfig_enabled)
 	{
 		MemoryContextReset(prefetch_context);
@@ -430,6 +442,8 @@ RunWithoutRunning(ClaimedRun *run, List **finished)
 	RunEnd		end;
 
 	end.execution_id = run->execution_id;
+	end.job_id = run->job_id;
+	end.job_config_id = run->job_config_id;
 	end.started_at = GetCurrentTimestamp();
 	end.finished_at = end.started_at;
 	end.log = NULL;

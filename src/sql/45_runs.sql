@@ -31,7 +31,9 @@ DECLARE
 BEGIN
     -- Most batches hold only successes of jobs that notify no one and that
     -- nobody depends on: one look at the batch, then the lock of the
-    -- downstream jobs finds none, done.
+    -- downstream jobs finds none, done.  (The executors ask that first,
+    -- without reading the runs back, and then do not call this at all:
+    -- ExecutionFinishNeeded in execution_state.c.)
     SELECT bool_or(e.status IN ('failed', 'timed_out')),
            bool_or(j.payload -> 'notifications' ?| ARRAY['email', 'slack']),
            array_agg(DISTINCT e.job_id)
