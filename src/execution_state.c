@@ -65,7 +65,10 @@ static CatalogQuery HandBack = {
  * dependency job names one of them.  (Failed runs may be retried: for them
  * it is always called.)  finish_executions asks the same, of a snapshot
  * taken the same way (a fresh one, which sees what the runs themselves
- * changed): skipping it when this says no changes nothing.
+ * changed): skipping it when this says no changes nothing.  Its two
+ * conditions are those of finish_executions' first look and of its lock
+ * of the downstream jobs (src/sql/45_runs.sql): a change to either, such
+ * as a new notification channel, is a change to both.
  */
 static CatalogQuery FinishNeeded = {
 	"SELECT EXISTS (SELECT FROM jobconfig.job_configs j"

@@ -33,7 +33,9 @@ BEGIN
     -- nobody depends on: one look at the batch, then the lock of the
     -- downstream jobs finds none, done.  (The executors ask that first,
     -- without reading the runs back, and then do not call this at all:
-    -- ExecutionFinishNeeded in execution_state.c.)
+    -- ExecutionFinishNeeded in execution_state.c, whose two conditions,
+    -- which channels notify and which jobs are downstream, are these: a
+    -- change here is a change there.)
     SELECT bool_or(e.status IN ('failed', 'timed_out')),
            bool_or(j.payload -> 'notifications' ?| ARRAY['email', 'slack']),
            array_agg(DISTINCT e.job_id)
