@@ -38,6 +38,14 @@ print-regress:
 	@echo $(REGRESS)
 .PHONY: print-regress
 
+# Objects compiled against one PostgreSQL's headers must never be linked
+# into a library for another: the stamp holds the version PG_CONFIG names,
+# is rewritten only when that changes, and every object depends on it.
+PG_VERSION_STAMP = .pg_version
+$(shell [ "$$(cat $(PG_VERSION_STAMP) 2>/dev/null)" = '$(VERSION)' ] || echo '$(VERSION)' > $(PG_VERSION_STAMP))
+EXTRA_CLEAN = $(PG_VERSION_STAMP)
+$(OBJS): $(PG_VERSION_STAMP)
+
 # PGXS tracks no header dependencies here: rebuild every object when any
 # header changes, rather than link objects built against different structs.
 $(OBJS): $(wildcard src/*.h)

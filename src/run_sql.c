@@ -43,6 +43,7 @@
 #include "utils/snapmgr.h"
 
 #include "command_cache.h"
+#include "compat.h"
 #include "run_sql.h"
 
 /*
@@ -185,7 +186,7 @@ RunOneStatement(RawStmt *raw, const char *sql, bool top_level,
 
 	receiver = CreateDestReceiver(DestNone);
 	InitializeQueryCompletion(&qc);
-	(void) PortalRun(portal, FETCH_ALL, top_level, true, receiver, receiver, &qc);
+	(void) PortalRunAll(portal, top_level, receiver, &qc);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 

@@ -48,6 +48,7 @@
 #include "utils/uuid.h"
 
 #include "catalog.h"
+#include "compat.h"
 #include "jobconfig.h"
 
 PG_FUNCTION_INFO_V1(jobconfig_receive_webhook);
@@ -203,8 +204,8 @@ ParseTimestamp(const char *text)
 static Datum
 BodyAsInput(char *body, size_t len)
 {
-	JsonLexContext *lex = makeJsonLexContextCstringLen(body, len,
-													   GetDatabaseEncoding(), true);
+	JsonLexContext *lex = JsonLexerForCString(body, len,
+											  GetDatabaseEncoding(), true);
 	StringInfoData quoted;
 
 	if (pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS)

@@ -26,6 +26,8 @@
 
 #include "lib/stringinfo.h"
 
+#include "compat.h"
+
 /* The synthetic zones; only their address and kind matter. */
 struct pg_tz
 {
@@ -218,7 +220,7 @@ enlargeStringInfo(StringInfo str, int needed)
 
 /* appendBinaryStringInfo: append len bytes. */
 void
-appendBinaryStringInfo(StringInfo str, const char *data, int datalen)
+appendBinaryStringInfo(StringInfo str, StringInfoBytes data, int datalen)
 {
 	enlargeStringInfo(str, datalen);
 	memcpy(str->data + str->len, data, datalen);
