@@ -4,6 +4,10 @@
 #
 #   bench/cron/run.sh [calls [rounds [peer_calls]]]
 #
+# PG_CONFIG names the PostgreSQL to build against and run; by default the
+# one this Debian release ships (scripts/pg.sh), which must be installed
+# with its server-dev package.
+#
 # Each side chains its calls from 2026-01-01 00:00 UTC, each call starting
 # from the previous fire time (over 2200 it starts again), and reports the
 # median over the rounds.  croner is about a thousand times slower, so it
@@ -18,7 +22,10 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-PG_CONFIG=${PG_CONFIG:-/opt/pgcron/usr/lib/postgresql/15/bin/pg_config}
+if [ -z "${PG_CONFIG:-}" ]; then
+	source "$here/../../scripts/pg.sh"
+	pg_select
+fi
 bindir=$("$PG_CONFIG" --bindir)
 calls=${1:-100000}
 rounds=${2:-7}

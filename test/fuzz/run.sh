@@ -1,7 +1,10 @@
 #!/bin/bash
 # Build the cron fuzz harness with AddressSanitizer and UBSan, and run it.
 #
-#   test/fuzz/run.sh [seed [mutations [schedules]]]
+#   PG_CONFIG=/usr/lib/postgresql/N/bin/pg_config test/fuzz/run.sh [seed [mutations [schedules]]]
+#
+# PG_CONFIG names the PostgreSQL whose headers to compile against;
+# scripts/test.sh passes the one it tests.  Without it, pg_config on PATH.
 #
 # The pure cron files (parser, next-fire search, describer) are compiled
 # against PostgreSQL's headers but linked with cron_fuzz_shim.c instead of
@@ -11,7 +14,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-PG_CONFIG=${PG_CONFIG:-/opt/pgcron/usr/lib/postgresql/15/bin/pg_config}
+PG_CONFIG=${PG_CONFIG:-pg_config}
+command -v "$PG_CONFIG" >/dev/null || { echo "$0: no $PG_CONFIG: set PG_CONFIG" >&2; exit 2; }
 server_include=$("$PG_CONFIG" --includedir-server)
 binary=${FUZZ_BINARY:-$here/cron_fuzz}
 
