@@ -7,15 +7,40 @@
 # kind through the SQL API, calls the webhook, and prints what a user sees,
 # including the Slack and email notifications that reach two local sinks
 # (t/sinks/, loopback only).  The cluster is removed at the end; KEEP=1
-# leaves it running and says how to connect.
+# leaves it running and says how to connect.  --pg N: as for
+# scripts/test.sh, the PostgreSQL to run (default: the one this Debian
+# release ships).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+pg=""
+case ${1:-} in
+    --pg) pg=${2:-} ;;
+    --pg=*) pg=${1#--pg=} ;;
+    "") ;;
+    *) echo "usage: bash scripts/demo.sh [--pg N]" >&2; exit 2 ;;
+esac
+pg_select "$pg"
 install_packages
 build_and_install
 
+# Everything the postgres user reads (the sinks, demo.sql) is copied here:
+# the checkout itself may be where postgres cannot look, such as /root.
 dir=$(mktemp -d /tmp/jobconfig-demo.XXXXXX)
-chown postgres "$dir"
+cp -r "$JOBCONFIG_ROOT/t/sinks" "$JOBCONFIG_ROOT/scripts/demo.sql" "$dir/"
+chown -R postgres "$dir"
+
+# stop: the cluster, the sinks and the directory, however the demo ends.
+sink_pids=()
+stop() {
+    [ ! -f "$dir/data/postmaster.pid" ] \
+        || as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    # runuser passes the signal on to the sink it runs.
+    [ ${#sink_pids[@]} -eq 0 ] || kill "${sink_pids[@]}" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$dir"
+}
+trap stop EXIT
 
 # The local sinks: a Slack-like HTTP endpoint and an SMTP server.
 free_port() {
@@ -25,8 +50,10 @@ http_port=$(free_port)
 smtp_port=$(free_port)
 sink() {
     local kind=$1 port=$2
-    as_postgres perl "$JOBCONFIG_ROOT/t/sinks/${kind}_sink.pl" --host 127.0.0.1 --port "$port" \
+    # runuser itself, not as_postgres: $! must be its pid, not a subshell's.
+    runuser -u postgres -- perl "$dir/sinks/${kind}_sink.pl" --host 127.0.0.1 --port "$port" \
         --record "$dir/$kind.jsonl" --ready "$dir/$kind.ready" >>"$dir/$kind.log" 2>&1 &
+    sink_pids+=($!)
     for _ in $(seq 100); do [ -e "$dir/$kind.ready" ] && return; sleep 0.05; done
     echo "the $kind sink did not start: $(cat "$dir/$kind.log")" >&2
     exit 1
@@ -48,15 +75,9 @@ jobconfig.notify_allowed_hosts = '127.0.0.1'
 jobconfig.notify_insecure_http = on
 CONF
 as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
-stop() {
-    as_postgres "$PG_BINDIR/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
-    pkill -f "$dir/(http|smtp).jsonl" || true
-    rm -rf "$dir"
-}
 if [ "${KEEP:-0}" = 1 ]; then
+    trap - EXIT
     echo "== cluster kept: runuser -u postgres -- psql -h $dir -p 5433 postgres"
-else
-    trap stop EXIT
 fi
 
 # A webhook call as a sender signs it: HMAC-SHA256 of "timestamp.body".
@@ -67,7 +88,7 @@ signature="sha256=$(perl -MDigest::SHA=hmac_sha256_hex -e 'print hmac_sha256_hex
 
 as_postgres "$PG_BINDIR/psql" -h "$dir" -p 5433 -d postgres -X -v ON_ERROR_STOP=1 \
     -v http_port="$http_port" -v body="$body" -v signature="$signature" -v ts="$ts" \
-    -f "$JOBCONFIG_ROOT/scripts/demo.sql"
+    -f "$dir/demo.sql"
 
 echo
 echo "== what the Slack-like sink received (http://127.0.0.1:$http_port)"

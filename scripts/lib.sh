@@ -4,36 +4,42 @@
 # "postgres" OS user on throwaway clusters in temporary directories,
 # reachable through a Unix socket only.
 
-PG_BINDIR=/usr/lib/postgresql/15/bin
-PGXS_DIR=/usr/lib/postgresql/15/lib/pgxs
 JOBCONFIG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+source "$JOBCONFIG_ROOT/scripts/pg.sh"
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need, besides the
+# chosen PostgreSQL's own (PG_PACKAGES, scripts/pg.sh).
 JOBCONFIG_PACKAGES=(
-    postgresql-15 postgresql-server-dev-15 postgresql-client-15
     libcurl4-openssl-dev libipc-run-perl python3-jsonschema
     gcc make
 )
 
-# install_packages: install whatever of JOBCONFIG_PACKAGES is missing.
+# install_packages: install whatever of JOBCONFIG_PACKAGES and PG_PACKAGES
+# is missing.  A PostgreSQL this machine's apt sources do not offer is
+# named, rather than left to apt's "unable to locate package".
 install_packages() {
     local missing=() pkg
-    for pkg in "${JOBCONFIG_PACKAGES[@]}" "$@"; do
+    for pkg in "${PG_PACKAGES[@]}" "${JOBCONFIG_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
             || missing+=("$pkg")
     done
-    if [ ${#missing[@]} -gt 0 ]; then
-        echo "== installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ ${#missing[@]} -gt 0 ] || return 0
+    echo "== installing ${missing[*]}"
+    apt-get update -qq
+    if ! apt-cache show "postgresql-$PG_MAJOR" >/dev/null 2>&1; then
+        echo "PostgreSQL $PG_MAJOR is neither installed nor offered by this machine's apt" \
+            "sources ($(pg_release_name) ships $(pg_release_version))" >&2
+        return 1
     fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build_and_install: compile with warnings as errors, install into PostgreSQL.
+# build_and_install: compile with warnings as errors, install into the
+# chosen PostgreSQL.
 build_and_install() {
-    echo "== building jobconfig"
-    make -C "$JOBCONFIG_ROOT" -s PG_CONFIG="$PG_BINDIR/pg_config" >/dev/null
-    make -C "$JOBCONFIG_ROOT" -s PG_CONFIG="$PG_BINDIR/pg_config" install >/dev/null
+    echo "== building jobconfig for PostgreSQL $PG_MAJOR"
+    make -C "$JOBCONFIG_ROOT" -s PG_CONFIG="$PG_CONFIG" >/dev/null
+    make -C "$JOBCONFIG_ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
 }
 
 # as_postgres CMD...: run a command as the postgres OS user.
