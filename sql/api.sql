@@ -58,7 +58,13 @@ SELECT job_id FROM jobconfig.get_jobs_by_trigger('dependency') WHERE job_id LIKE
 SELECT job_id FROM jobconfig.get_jobs_by_trigger(trigger_type => 'webhook') WHERE job_id LIKE 'api-%';
 SELECT * FROM jobconfig.get_jobs_by_trigger('cron');
 
--- run_job queues a manual execution with its input; a disabled job is refused
+-- run_job queues a manual execution with its input; a disabled job is refused.
+-- The run is queued and cancelled in one transaction: on a server with
+-- jobconfig preloaded, an executor would start it as soon as run_job commits.
+-- (ON_ERROR_ROLLBACK: psql puts each statement in a savepoint, so the errors
+-- below are shown as usual and the transaction goes on.)
+\set ON_ERROR_ROLLBACK on
+BEGIN;
 SELECT jobconfig.run_job('api-manual', '{"reason": "test"}') AS first_run \gset
 SELECT job_id, trigger_source, attempt, status, priority, input, run_as, cause_id
   FROM jobconfig.job_executions WHERE id = :first_run;
@@ -70,6 +76,8 @@ SELECT jobconfig.run_job('no-such-job');
 -- cancel_execution: a queued run is cancelled; an ended one is left alone
 SELECT jobconfig.cancel_execution(:first_run);
 SELECT status, finished_at IS NOT NULL AS finished, error FROM jobconfig.job_executions WHERE id = :first_run;
+COMMIT;
+\set ON_ERROR_ROLLBACK off
 SELECT jobconfig.cancel_execution(:first_run);
 SELECT jobconfig.cancel_execution(-1);
 
@@ -105,13 +113,23 @@ SELECT count(jobconfig.record_job_execution('api-webhook', 'failed', '2026-01-02
 SELECT count(jobconfig.record_job_execution('api-webhook', 'succeeded', '2026-01-02 11:00:00+00', '2026-01-02 11:00:01+00'))
   FROM generate_series(1, 4);
 SELECT jobconfig.job_health('api-webhook');
--- a schedule slot that never fired makes the job overdue (no worker runs in
--- this suite; the slot is moved into the past behind the trigger's back)
+-- a schedule slot that never fired makes the job overdue: the slot is moved
+-- into the past behind the trigger's back, in a transaction rolled back
+-- after the status view has shown it too.  (On a server with jobconfig
+-- preloaded, a scheduler that read the job meanwhile, as it does a moment
+-- after each change above commits, would fire the missed slot.)
 SELECT jobconfig.is_job_healthy('api-schedule') AS healthy_before_its_slot;
+BEGIN;
 SET session_replication_role = replica;
 UPDATE jobconfig.job_configs SET next_run_at = now() - interval '1 hour' WHERE job_id = 'api-schedule';
 RESET session_replication_role;
 SELECT jobconfig.job_health('api-schedule') -> 'healthy' AS healthy, jobconfig.job_health('api-schedule') -> 'reasons' ->> 0 LIKE 'overdue: %' AS overdue;
+
+-- the status view
+SELECT job_id, title, trigger_type, trigger_summary, enabled, schedule, timezone,
+       last_status, last_duration, retry_policy, healthy, priority, tags
+  FROM jobconfig.job_status WHERE job_id LIKE 'api-%' ORDER BY job_id;
+ROLLBACK;
 SELECT jobconfig.is_job_healthy('no-such-job');
 
 -- changelog notes
@@ -120,11 +138,6 @@ SELECT action, changed_by, message, changes FROM jobconfig.job_changelog
  WHERE job_id = 'api-manual' ORDER BY id DESC LIMIT 1;
 SELECT jobconfig.add_changelog_entry('api-manual', '  ');
 SELECT jobconfig.add_changelog_entry('no-such-job', 'hello');
-
--- the status view
-SELECT job_id, title, trigger_type, trigger_summary, enabled, schedule, timezone,
-       last_status, last_duration, retry_policy, healthy, priority, tags
-  FROM jobconfig.job_status WHERE job_id LIKE 'api-%' ORDER BY job_id;
 
 -- delete_job: refused while others depend on the job; history is kept
 SELECT jobconfig.delete_job('api-manual');

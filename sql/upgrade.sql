@@ -11,7 +11,12 @@ SELECT count(*) = :objects_before AS same_objects FROM pg_depend d JOIN pg_exten
  WHERE x.extname = 'jobconfig' AND d.deptype = 'e';
 SELECT name, version, installed FROM pg_available_extension_versions WHERE name = 'jobconfig';
 
--- drop and create again, in a transaction so the other suites keep theirs
+-- drop and create again, in a transaction so the other suites keep theirs.
+-- CREATE EXTENSION says with a NOTICE that jobs will not run when the
+-- library is not preloaded, and nothing when it is: this suite has two
+-- expected outputs, upgrade.out without the preload and upgrade_1.out with
+-- it, and this query ties each to its case.
+SELECT jobconfig.scheduler_status() ->> 'preloaded' AS preloaded;
 BEGIN;
 DROP EXTENSION jobconfig;
 SELECT count(*) AS schemas_left FROM pg_namespace WHERE nspname = 'jobconfig';
