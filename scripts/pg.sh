@@ -9,10 +9,11 @@
 # Debian installs each major version side by side under
 # /usr/lib/postgresql/N, so the paths follow from N alone, on every machine.
 
-# The versions jobconfig builds for (src/compat.h), and those its tests run
-# on: 16 is in no Debian release, so it is built for but not tested.
+# The versions jobconfig builds for (src/compat.h), and the Debian release
+# that ships each one CI tests (.ci/run), oldest first: 16 is in no Debian
+# release, so it is built for but not tested.
 PG_SUPPORTED_VERSIONS=(15 16 17 18)
-PG_TESTED_VERSIONS=(15 17 18)
+PG_TESTED_RELEASES=(bookworm:15 trixie:17 sid:18)
 
 # pg_release_version: the major version of the postgresql package this
 # machine's apt sources offer (Debian's "postgresql" depends on exactly
