@@ -10,21 +10,32 @@
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$BENCH_DIR/.." && pwd)
-PG_BINDIR=/usr/lib/postgresql/15/bin
+source "$REPO_ROOT/scripts/pg.sh"
 
-# Debian packages: the server and the peer pg_cron.  Node.js runs the driver
-# (graphile-worker is a Node.js library, so the driver is Node.js too and
-# every peer is driven by the same client code); Debian's nodejs and npm are
-# installed only when the machine has no node/npm of its own (this one has
-# Node.js 20 with npm built in, which Debian's npm package conflicts with).
-BENCH_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-cron)
+# bench_select_pg [N]: PostgreSQL N, or by default the one this Debian
+# release ships (scripts/pg.sh pg_select: bookworm 15, trixie 17, sid 18).
+# Sets PG_MAJOR, PG_BINDIR, PG_CONFIG (pg_select) and BENCH_PACKAGES, the
+# Debian packages the run needs: that PostgreSQL's server, client and
+# server-dev (jobconfig is built against it), its pg_cron
+# (postgresql-N-cron: 1.4.2 on bookworm, 1.6.5 on trixie), and what
+# jobconfig's build needs besides (libcurl, a compiler, make).  Node.js runs
+# the driver (graphile-worker is a Node.js library, so the driver is
+# Node.js too and every peer is driven by the same client code); Debian's
+# nodejs and npm are installed only when the machine has no node/npm of its
+# own (a machine with Node.js from elsewhere has npm built in, which
+# Debian's npm package conflicts with).
+bench_select_pg() {
+    pg_select "${1:-}" || return 1
+    BENCH_PACKAGES=("${PG_PACKAGES[@]}" "postgresql-$PG_MAJOR-cron" libcurl4-openssl-dev gcc make)
+}
 
 # The settings every cluster gets, whatever the peer.  Durable: fsync and
 # synchronous_commit on, so every recorded execution reached the disk.
 # shared_buffers 1GB holds every table of every scenario; 200 connections
 # leave room for pg_cron's 32 running jobs, graphile-worker's pool and the
 # driver; 16 worker processes cover jobconfig's launcher, scheduler, its 4
-# executors and notifier with room to spare.  A large max_wal_size and a
+# executors and notifier with room to spare (pg_cron's background-worker
+# mode, a worker per run, raises it for its own clusters: run.sh peer_conf).  A large max_wal_size and a
 # long checkpoint_timeout keep a checkpoint out of the middle of a timing
 # (the same for all).  UTC so that "the minute boundary" reads the same in
 # SQL, in logs and in Node.js.
@@ -57,6 +68,8 @@ bench_log() {
 }
 
 # install_packages: install what is missing of BENCH_PACKAGES from Debian.
+# A PostgreSQL this machine's apt sources do not offer is named, rather
+# than left to apt's "unable to locate package".
 install_packages() {
     local missing=() pkg
     for pkg in "${BENCH_PACKAGES[@]}"; do
@@ -65,12 +78,18 @@ install_packages() {
     done
     command -v node >/dev/null || missing+=(nodejs)
     command -v npm >/dev/null || missing+=(npm)
-    if [ ${#missing[@]} -gt 0 ]; then
-        bench_log "installing ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >/dev/null
-    fi
+    [ ${#missing[@]} -gt 0 ] || return 0
+    bench_log "installing ${missing[*]}"
+    apt-get update -qq
+    for pkg in "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-cron"; do
+        apt-cache show "$pkg" >/dev/null 2>&1 && continue
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && continue
+        echo "bench/run.sh: $pkg is neither installed nor offered by this machine's apt sources" \
+            "($(pg_release_name) ships PostgreSQL $(pg_release_version))" >&2
+        return 1
+    done
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
 }
 
 # install_node_modules: graphile-worker and pg from the npm registry, into
@@ -85,6 +104,19 @@ install_node_modules() {
     # graphile-worker 0.18 declares node >= 22.18 but runs on Node.js 20;
     # npm's engine warning is expected.
     (cd "$BENCH_DIR" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
+# graphile_unusable: why graphile-worker cannot run on this machine's
+# Node.js, or nothing when it loads.  Its package declares a newer Node.js
+# than some Debian releases ship; it is loaded once here so that, when it
+# does not load, its cells say why instead of the run failing.
+graphile_unusable() {
+    local err
+    if err=$(cd "$BENCH_DIR" && node -e "require('graphile-worker')" 2>&1); then
+        return 0
+    fi
+    echo "graphile-worker $(node -p "require('$BENCH_DIR/node_modules/graphile-worker/package.json').version" 2>/dev/null)" \
+        "does not load on Node.js $(node --version): $(echo "$err" | grep -m 1 -E 'Error|error' || echo "$err" | head -n 1)"
 }
 
 # bench_setup_tmp: create the scratch directory, readable by postgres.
@@ -197,7 +229,7 @@ machine_info() {
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
     echo "machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r)"
     echo "PostgreSQL: $("$PG_BINDIR/postgres" --version | sed 's/^postgres (PostgreSQL) //')," \
-        "pg_cron $(dpkg-query -W -f='${Version}' postgresql-15-cron 2>/dev/null)," \
+        "pg_cron $(dpkg-query -W -f='${Version}' "postgresql-$PG_MAJOR-cron" 2>/dev/null)," \
         "graphile-worker $(node -p "require('$BENCH_DIR/node_modules/graphile-worker/package.json').version" 2>/dev/null)," \
         "Node.js $(node --version)"
     # Every peer commits each run durably, so the cost of a WAL flush on

@@ -11,22 +11,27 @@
  *       print the machine and the table on stdout, and write them with the
  *       settings and every raw number to OUT.md
  *
- * One row per number, one column per peer.  A scenario that failed shows
- * "failed [n]" and note n below the table gives the reason; a number a peer
- * cannot have (pg_cron has no manual trigger) is "n/a" with the reason.
+ * One row per number, one column per peer, pg_cron's two modes (a
+ * connection per run; cron.use_background_workers = on) a column each.  A
+ * scenario that failed shows "failed [n]" and note n below the table gives
+ * the reason; a number a peer cannot have is "n/a" with the reason: in the
+ * cell when it never can (pg_cron has no manual trigger), in a note when
+ * the driver found it out (no second schedules in the installed pg_cron).
  */
 
 const fs = require('fs');
 
 const PEERS = [
     ['jobconfig', 'jobconfig'],
-    ['pg_cron', 'pg_cron'],
+    ['pg_cron', 'pg_cron: connection per run'],
+    ['pg_cron_bgw', 'pg_cron: background workers'],
     ['graphile', 'graphile-worker'],
 ];
 
 /* What a peer cannot measure, and why (shown in its cell). */
 const NOT_APPLICABLE = {
     'pg_cron/latency': 'n/a (no manual trigger)',
+    'pg_cron_bgw/latency': 'n/a (no manual trigger)',
     'graphile/scale': 'n/a (crontab in the worker)',
 };
 
@@ -40,7 +45,7 @@ const fmt = (x, digits = 1) => (x === null || x === undefined ? '?' : Number(x).
 }));
 
 /* The number that ranks repeated results of a scenario (higher is better). */
-const MAIN_METRIC = { drain: 'jobs_per_s', drain_quiet: 'jobs_per_s', rate: 'runs_per_s' };
+const MAIN_METRIC = { drain: 'jobs_per_s', drain_quiet: 'jobs_per_s', rate: 'runs_per_s', rate_seconds: 'runs_per_s' };
 
 /*
  * summarize: the result to show for a peer's scenario.  Repeated rounds of
@@ -52,6 +57,7 @@ const MAIN_METRIC = { drain: 'jobs_per_s', drain_quiet: 'jobs_per_s', rate: 'run
 function summarize(results, peer, scenario) {
     const all = results.filter((r) => r.peer === peer && r.scenario === scenario);
     if (all.length <= 1) return all[0];
+    if (all.every((r) => r.na)) return all[0];
     const key = MAIN_METRIC[scenario];
     const bySettings = new Map();
     for (const r of all) {
@@ -61,7 +67,7 @@ function summarize(results, peer, scenario) {
     }
     const medians = [];
     for (const rs of bySettings.values()) {
-        const ok = rs.filter((r) => !r.error).sort((a, b) => a.metrics[key] - b.metrics[key]);
+        const ok = rs.filter((r) => !r.error && !r.na).sort((a, b) => a.metrics[key] - b.metrics[key]);
         if (!ok.length) continue;
         const median = ok[Math.floor((ok.length - 1) / 2)];
         medians.push({
@@ -83,12 +89,15 @@ function buildTable(results) {
         return `[${i + 1}]`;
     };
     const find = (peer, scenario) => summarize(results, peer, scenario);
+    let measured = false;   /* whether the row being built has any result */
     /* cell: the text for one peer and one number */
     const cell = (peer, scenario, show) => {
         const key = `${peer}/${scenario}`;
         const r = find(peer, scenario);
         if (!r) return NOT_APPLICABLE[key] || '—';
+        measured = true;
         const what = `${peer}, ${scenario}${r.variant ? ` (${r.variant})` : ''}`;
+        if (r.na) return `n/a ${noteFor(r.na)}`;
         if (r.error) return `failed ${noteFor(`${what}: ${r.error}`)}`;
         const failed = (r.failures || []).map((e) => noteFor(`${what}: ${e}`));
         return show(r.metrics, r) +
@@ -112,8 +121,18 @@ function buildTable(results) {
     const rounds = Math.max(1, ...results.filter((r) => r.scenario === 'drain' || r.scenario === 'drain_quiet' || r.scenario === 'rate')
         .map((r) => r.round || 1));
     const latencyRuns = count('latency', 'runs', 1000);
+    const secondsWindow = count('rate_seconds', 'window_s', 20);
+    const secondsJobs = count('rate_seconds', 'jobs', 100);
+    /* the note on pg_cron's drain cell says what the installed pg_cron
+     * allows (its version is in every pg_cron result) */
+    const cronVersion = count('rate', 'pg_cron_version', count('rate_seconds', 'pg_cron_version', null));
+    const hasSeconds = cronVersion !== null && (([a, b]) => a > 1 || (a === 1 && b >= 5))(
+        String(cronVersion).split(/[.-]/).map(Number));
     const rateNote = 'pg_cron has no queue: its cell is its maximum sustained run rate (runs/s), ' +
-        'measured with jobs due at one minute boundary (1.4.2 has no second schedules); see bench/README.md';
+        'measured with jobs due at one minute boundary' +
+        (hasSeconds ? `, on every pg_cron version alike; pg_cron ${cronVersion}'s '1 seconds' schedules are in the row below`
+            : ` (pg_cron${cronVersion === null ? '' : ` ${cronVersion}`} has no second schedules)`) +
+        '; see bench/README.md';
     const rows = [
         [`1. Manual run: commit → job starts, p50 (ms, ${latencyRuns} runs)`, 'latency',
             (m) => fmt(m.p50_ms, 2)],
@@ -123,6 +142,9 @@ function buildTable(results) {
             (m, r) => `${fmt(m.jobs_per_s)}${spread(r, r.variant)}`],
         ['2. Drain, jobconfig with `jobconfig.notify_events = off` (jobs/s, median)', 'drain_quiet',
             (m, r) => `${fmt(m.jobs_per_s)}${spread(r)}`],
+        [`2. Rate, pg_cron: ${secondsJobs} jobs on \`'1 seconds'\` for ${secondsWindow} s ` +
+            `(runs/s, of ${secondsJobs} offered${rounds > 1 ? ', median' : ''})`, 'rate_seconds',
+            (m, r) => `${fmt(m.runs_per_s)} runs/s${spread(r)}`],
         ['3. Burst 200 cron jobs: minute boundary → last start (s)', 'burst200', (m) => fmt(m.last_start_s, 2)],
         ['3. Burst 1,000 cron jobs: minute boundary → last start (s)', 'burst1000', (m) => fmt(m.last_start_s, 2)],
         ['3. Burst 1,000, jobconfig with `concurrency: forbid` (recorded at the slot, not ahead) (s)',
@@ -138,14 +160,15 @@ function buildTable(results) {
         `|---|${PEERS.map(() => '---:').join('|')}|`,
     ];
     for (const [label, scenario, show] of rows) {
+        measured = false;
         const cells = PEERS.map(([peer]) => {
-            if (peer === 'pg_cron' && scenario === 'drain') {
+            if (peer.startsWith('pg_cron') && scenario === 'drain') {
                 return cell(peer, 'rate', (m, r) => `${fmt(m.runs_per_s)} runs/s${spread(r)} ${noteFor(rateNote)}`);
             }
             return cell(peer, scenario, show);
         });
         /* a row no peer ran (a --quick or --only run) is left out */
-        if (cells.every((x) => x === '—' || x.startsWith('n/a'))) continue;
+        if (!measured) continue;
         lines.push(`| ${label} | ${cells.join(' | ')} |`);
     }
     return { table: lines.join('\n'), notes: notes.map((n, i) => `[${i + 1}] ${n}`) };
