@@ -1,5 +1,6 @@
 # scripts/pg.sh: which PostgreSQL a script builds and runs against.
-# Sourced, not run, by scripts/lib.sh, bench/lib.sh and bench/cron/run.sh.
+# Sourced, not run, by scripts/lib.sh, bench/lib.sh, bench/cron/run.sh and
+# .ci/run.
 #
 #   pg_select [N]      choose PostgreSQL N, or by default the version this
 #                      Debian release ships; sets PG_MAJOR, PG_BINDIR,
