@@ -4,7 +4,8 @@
  *	  Running jobconfig's own SQL through SPI with plans prepared once per
  *	  backend.
  *
- * Every statement is parameterised and every object schema-qualified;
+ * Every statement is parameterised, every object schema-qualified, and
+ * the search_path pinned while it is planned and run (own_settings.c);
  * nothing is spliced into SQL text.  A query can ask to be planned for
  * index scans only, when statistics cannot be trusted to choose.  A prepared plan is kept for the life
  * of the backend (the plan cache replans it after DDL, and after the
@@ -26,6 +27,7 @@
 #include "utils/uuid.h"
 
 #include "catalog.h"
+#include "own_settings.h"
 
 /*
  * PlanByIndex
@@ -35,18 +37,16 @@
  *	  analyzes it: a plan made for an empty queue (a sort of the whole
  *	  queue for each claim) would be kept while the queue is full.
  */
-static int
+static void
 PlanByIndex(void)
 {
 	static const char *const off[] = {"enable_seqscan", "enable_bitmapscan",
 	"enable_sort", "enable_hashjoin", "enable_mergejoin"};
-	int			nest = NewGUCNestLevel();
 	int			i;
 
 	for (i = 0; i < lengthof(off); i++)
 		(void) set_config_option(off[i], "off", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-	return nest;
 }
 
 /*
@@ -59,7 +59,19 @@ CatalogExecute(CatalogQuery *query, Datum *values, const char *nulls,
 			   bool read_only, long count)
 {
 	int			rc;
-	int			nest = query->by_index ? PlanByIndex() : 0;
+	int			nest;
+
+	/*
+	 * Planned and run with the search_path pinned (own_settings.c): these
+	 * statements often run with rights the caller lacks.
+	 */
+	nest = OwnSettingsEnter();
+	if (query->by_index)
+	{
+		if (nest < 0)
+			nest = NewGUCNestLevel();
+		PlanByIndex();
+	}
 
 	if (query->plan == NULL)
 	{
@@ -75,8 +87,7 @@ CatalogExecute(CatalogQuery *query, Datum *values, const char *nulls,
 	}
 
 	rc = SPI_execute_plan(query->plan, values, nulls, read_only, count);
-	if (query->by_index)
-		AtEOXact_GUC(true, nest);
+	OwnSettingsLeave(nest);
 	if (rc < 0)
 		elog(ERROR, "could not run \"%s\": %s", query->sql,
 			 SPI_result_code_string(rc));

@@ -62,4 +62,16 @@ typedef const void *StringInfoBytes;
 typedef const char *StringInfoBytes;
 #endif
 
+/*
+ * GucVariables(&count)
+ *	  The array of every setting the server knows (struct config_generic
+ *	  *, utils/guc_tables.h).  16 made the call return the count itself.
+ */
+#if PG_VERSION_NUM >= 160000
+#define GucVariables(count) get_guc_variables(count)
+#else
+#define GucVariables(count) \
+	(*(count) = GetNumConfigOptions(), get_guc_variables())
+#endif
+
 #endif							/* JOBCONFIG_COMPAT_H */

@@ -19,15 +19,21 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "utils/datum.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
 #include "execution_state.h"
+
+PG_FUNCTION_INFO_V1(jobconfig_execution_transition);
 
 static const char *const StatusNames[] = {
 	[EXEC_QUEUED] = "queued",
@@ -81,8 +87,8 @@ static CatalogQuery FinishNeeded = {
 };
 
 static CatalogQuery Finish = {
-	"SELECT jobconfig.finish_executions($1)",
-	1, {INT8ARRAYOID}
+	"SELECT jobconfig.finish_executions($1, $2)",
+	2, {INT8ARRAYOID, INT8ARRAYOID}
 };
 
 /*
@@ -96,30 +102,179 @@ ExecutionStatusName(ExecutionStatus status)
 }
 
 /*
+ * StatusOf
+ *	  The ExecutionStatus of a stored status name; -1 when unknown.
+ */
+static int
+StatusOf(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(StatusNames); i++)
+		if (strcmp(StatusNames[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * MoveIsLegal
+ *	  The state diagram (src/README.md), kept once: may an execution go
+ *	  from "from" to "to"?  "by_worker" says whether jobconfig's own
+ *	  workers make the move; anyone else may only cancel a queued run.
+ *	  Staying in a state that is not final is no move.
+ */
+static bool
+MoveIsLegal(ExecutionStatus from, ExecutionStatus to, bool by_worker)
+{
+	switch (from)
+	{
+		case EXEC_QUEUED:
+			if (to == EXEC_QUEUED || to == EXEC_CANCELLED)
+				return true;
+			return by_worker && (to == EXEC_RUNNING || to == EXEC_SKIPPED);
+		case EXEC_RUNNING:
+			if (to == EXEC_RUNNING)
+				return true;
+			return by_worker &&
+				(to == EXEC_SUCCEEDED || to == EXEC_FAILED ||
+				 to == EXEC_TIMED_OUT || to == EXEC_CANCELLED ||
+				 to == EXEC_QUEUED);
+		default:
+			return false;		/* the other states are final */
+	}
+}
+
+/*
  * ExecutionMove
- *	  Refuse a move the state diagram does not have.
+ *	  Refuse a move of an executor's that the state diagram does not have.
  */
 static void
 ExecutionMove(ExecutionStatus from, ExecutionStatus to)
 {
-	bool		legal;
-
-	switch (from)
-	{
-		case EXEC_QUEUED:
-			legal = to == EXEC_RUNNING || to == EXEC_CANCELLED || to == EXEC_SKIPPED;
-			break;
-		case EXEC_RUNNING:
-			legal = to == EXEC_SUCCEEDED || to == EXEC_FAILED ||
-				to == EXEC_TIMED_OUT || to == EXEC_CANCELLED || to == EXEC_QUEUED;
-			break;
-		default:
-			legal = false;		/* the other states are final */
-			break;
-	}
-	if (!legal)
+	if (!MoveIsLegal(from, to, true))
 		elog(ERROR, "illegal execution state change from %s to %s",
 			 StatusNames[from], StatusNames[to]);
+}
+
+/*
+ * ByOwnWorker
+ *	  Is this jobconfig's own work in one of its workers (not a job running
+ *	  there, which runs with a local user id change)?
+ */
+static bool
+ByOwnWorker(void)
+{
+	return MyBgworkerEntry != NULL &&
+		strcmp(MyBgworkerEntry->bgw_library_name, "jobconfig") == 0 &&
+		!InLocalUserIdChange();
+}
+
+/*
+ * ColumnChanged
+ *	  Does column "name" differ between the two versions of a row?
+ */
+static bool
+ColumnChanged(TupleDesc desc, HeapTuple old_row, HeapTuple new_row,
+			  const char *name, bool *now_null)
+{
+	int			attnum = SPI_fnumber(desc, name);
+	Form_pg_attribute attr;
+	bool		old_null;
+	Datum		old_value;
+	Datum		new_value;
+
+	if (attnum <= 0)
+		elog(ERROR, "job_executions has no column \"%s\"", name);
+	attr = TupleDescAttr(desc, attnum - 1);
+	old_value = heap_getattr(old_row, attnum, desc, &old_null);
+	new_value = heap_getattr(new_row, attnum, desc, now_null);
+	if (old_null || *now_null)
+		return old_null != *now_null;
+	return !datum_image_eq(old_value, new_value, attr->attbyval, attr->attlen);
+}
+
+/*
+ * jobconfig_execution_transition
+ *	  BEFORE UPDATE FOR EACH ROW on job_executions, enabled ALWAYS: every
+ *	  write, by any role and any path, keeps to the state diagram.
+ *	  A final row never changes, but for its links to a job or a cause
+ *	  going (the job was deleted, retention deleted the cause).  A row not
+ *	  final moves only as MoveIsLegal says, and only jobconfig's workers
+ *	  claim it, hand it back or end it; whoever else may write it cannot
+ *	  make it look run by someone (worker, start time, role).
+ */
+Datum
+jobconfig_execution_transition(PG_FUNCTION_ARGS)
+{
+	static const char *const frozen_when_final[] = {
+		"job_id", "trigger_source", "attempt", "status", "priority",
+		"scheduled_for", "queued_at", "started_at", "finished_at", "run_as",
+		"worker_pid", "input", "log", "error", "cancel_requested", "recorded_by"
+	};
+	static const char *const workers_only[] = {"started_at", "finished_at",
+	"run_as", "worker_pid", "log"};
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	old_row;
+	HeapTuple	new_row;
+	bool		isnull;
+	char	   *old_name;
+	char	   *new_name;
+	int			from;
+	int			to;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "jobconfig_execution_transition must fire as a row trigger on UPDATE");
+	desc = RelationGetDescr(trigdata->tg_relation);
+	old_row = trigdata->tg_trigtuple;
+	new_row = trigdata->tg_newtuple;
+	old_name = SPI_getvalue(old_row, desc, SPI_fnumber(desc, "status"));
+	new_name = SPI_getvalue(new_row, desc, SPI_fnumber(desc, "status"));
+	from = old_name ? StatusOf(old_name) : -1;
+	to = new_name ? StatusOf(new_name) : -1;
+	if (from < 0 || to < 0)
+		return PointerGetDatum(new_row);	/* the status check refuses it */
+
+	if (from != EXEC_QUEUED && from != EXEC_RUNNING)
+	{
+		for (i = 0; i < lengthof(frozen_when_final); i++)
+			if (ColumnChanged(desc, old_row, new_row, frozen_when_final[i], &isnull))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("execution %s has ended (%s): its %s cannot change",
+								SPI_getvalue(old_row, desc, SPI_fnumber(desc, "id")),
+								old_name, frozen_when_final[i]),
+						 errdetail("A final execution keeps its status, times, log, error and input; only its links to a deleted job or cause are cleared.")));
+		if ((ColumnChanged(desc, old_row, new_row, "job_config_id", &isnull) && !isnull) ||
+			(ColumnChanged(desc, old_row, new_row, "cause_id", &isnull) && !isnull))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("execution %s has ended (%s): its job and cause can only be cleared",
+							SPI_getvalue(old_row, desc, SPI_fnumber(desc, "id")), old_name)));
+		return PointerGetDatum(new_row);
+	}
+
+	if (!MoveIsLegal(from, to, ByOwnWorker()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("execution %s cannot go from %s to %s",
+						SPI_getvalue(old_row, desc, SPI_fnumber(desc, "id")),
+						old_name, new_name),
+				 errhint("Cancel a run with jobconfig.cancel_execution(); only jobconfig's workers start and end runs.")));
+	if (!ByOwnWorker())
+	{
+		for (i = 0; i < lengthof(workers_only); i++)
+			if (ColumnChanged(desc, old_row, new_row, workers_only[i], &isnull) &&
+				!(to == EXEC_CANCELLED && strcmp(workers_only[i], "finished_at") == 0))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the %s of execution %s is jobconfig's to set",
+								workers_only[i],
+								SPI_getvalue(old_row, desc, SPI_fnumber(desc, "id")))));
+	}
+	return PointerGetDatum(new_row);
 }
 
 /*
@@ -253,16 +408,27 @@ ExecutionFinishNeeded(List *ends)
 /*
  * ExecutionFinish
  *	  After runs ended: queue their retries and downstream runs
- *	  (jobconfig.finish_executions), in the same transaction.
+ *	  (jobconfig.finish_executions), in the same transaction.  "ends" (of
+ *	  RunEnd *) says which of them must not be retried.
  */
 void
-ExecutionFinish(List *execution_ids)
+ExecutionFinish(List *execution_ids, List *ends)
 {
-	Datum		args[1];
+	Datum		args[2];
+	List	   *final_ids = NIL;
+	ListCell   *lc;
 
 	if (execution_ids == NIL)
 		return;
+	foreach(lc, ends)
+	{
+		RunEnd	   *end = lfirst(lc);
+
+		if (end->no_retry)
+			final_ids = lappend(final_ids, &end->execution_id);
+	}
 	args[0] = IdArray(execution_ids);
+	args[1] = IdArray(final_ids);
 	CatalogExecute(&Finish, args, NULL, false, 0);
 }
 
@@ -290,6 +456,7 @@ ExecutionWarmUp(void)
 	args[0] = PointerGetDatum(empty);
 	args[1] = Int32GetDatum(MyProcPid);
 	CatalogExecute(&HandBack, args, NULL, false, 0);
+	args[1] = PointerGetDatum(empty);
 	CatalogExecute(&Finish, args, NULL, false, 0);
 	args[0] = PointerGetDatum(construct_empty_array(UUIDOID));
 	args[1] = PointerGetDatum(construct_empty_array(TEXTOID));

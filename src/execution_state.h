@@ -38,13 +38,14 @@ typedef struct RunEnd
 	TimestampTz finished_at;
 	Jsonb	   *log;
 	char	   *error;
+	bool		no_retry;		/* failed, but its work committed: not retried */
 } RunEnd;
 
 extern const char *ExecutionStatusName(ExecutionStatus status);
 extern void ExecutionRecordEnds(List *ends);
 extern void ExecutionHandBack(List *execution_ids);
 extern bool ExecutionFinishNeeded(List *ends);
-extern void ExecutionFinish(List *execution_ids);
+extern void ExecutionFinish(List *execution_ids, List *ends);
 extern void ExecutionWarmUp(void);
 
 #endif							/* JOBCONFIG_EXECUTION_STATE_H */

@@ -49,6 +49,7 @@
 #include "command_cache.h"
 #include "execution_state.h"
 #include "jobconfig.h"
+#include "own_settings.h"
 #include "run_log.h"
 #include "run_session.h"
 #include "run_sql.h"
@@ -87,6 +88,7 @@ typedef struct ClaimedRun
 	int			timeout_seconds;
 	bool		enabled;
 	bool		role_exists;
+	bool		role_is_superuser;
 } ClaimedRun;
 
 static WorkerPlace place;
@@ -105,6 +107,10 @@ static int	batch_limit = 1;
 
 /* Ends of the batch's runs, recorded in one statement before it commits. */
 static List *pending_ends = NIL;
+
+/* The role of the runs in the batch transaction, InvalidOid before any. */
+static Oid	batch_role = InvalidOid;
+static bool batch_role_is_superuser = false;
 
 static CatalogQuery ClaimRuns = {
 	"WITH next AS ("
@@ -231,10 +237,23 @@ ClaimInTransaction(int limit, MemoryContext context)
 		}
 		run->role_exists = OidIsValid(run->run_as) &&
 			SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(run->run_as));
+		run->role_is_superuser = run->role_exists && superuser_arg(run->run_as);
 		claimed = lappend(claimed, run);
 		MemoryContextSwitchTo(old);
 	}
 	list_sort(claimed, CompareClaims);
+	if (SPI_processed > 0)
+	{
+		int64	   *ids = palloc(sizeof(int64) * SPI_processed);
+		ListCell   *lc;
+		int			n = 0;
+
+		foreach(lc, claimed)
+			ids[n++] = ((ClaimedRun *) lfirst(lc))->execution_id;
+		RunSessionClaimed(ids, n);
+		pfree(ids);
+		RoleSettingsLoad();
+	}
 	return claimed;
 }
 
@@ -345,6 +364,8 @@ EndOf(ClaimedRun *run, TimestampTz started, RunOutcome *outcome,
 	end.started_at = started;
 	end.finished_at = GetCurrentTimestamp();
 	end.error = NULL;
+	end.no_retry = false;
+	RunLogClipError(error);
 	if (error == NULL)
 	{
 		end.status = EXEC_SUCCEEDED;
@@ -416,12 +437,13 @@ FinishNow(List *finished, List *unstarted)
 {
 	bool		pushed = SpiBegin();
 	bool		finish = ExecutionFinishNeeded(pending_ends);
+	List	   *ends = pending_ends;
 
-	ExecutionRecordEnds(pending_ends);
+	ExecutionRecordEnds(ends);
 	pending_ends = NIL;
 	ExecutionHandBack(unstarted);
 	if (finish)
-		ExecutionFinish(finished);
+		ExecutionFinish(finished, ends);
 	if (prefetch_next && jobconfig_enabled)
 	{
 		MemoryContextReset(prefetch_context);
@@ -433,11 +455,13 @@ FinishNow(List *finished, List *unstarted)
 
 /*
  * RunWithoutRunning
- *	  A claimed run that cannot start: its job was deleted or disabled
- *	  (cancelled), or its role no longer exists (failed).
+ *	  A claimed run that does not start: it was cancelled meanwhile, its job
+ *	  was deleted or disabled (cancelled), or its role no longer exists
+ *	  (failed).
  */
 static void
-RunWithoutRunning(ClaimedRun *run, List **finished)
+RunWithoutRunning(ClaimedRun *run, CancelReason cancelled, const char *by,
+				  List **finished)
 {
 	RunEnd		end;
 
@@ -447,8 +471,15 @@ RunWithoutRunning(ClaimedRun *run, List **finished)
 	end.started_at = GetCurrentTimestamp();
 	end.finished_at = end.started_at;
 	end.log = NULL;
+	end.no_retry = false;
 	end.status = EXEC_CANCELLED;
-	if (run->command == NULL)
+	if (cancelled == CANCEL_BY_USER)
+		end.error = psprintf("cancelled by %s before it started", by[0] ? by : "a user");
+	else if (cancelled == CANCEL_REPLACED)
+		end.error = pstrdup("cancelled: replaced by a newer run of its schedule");
+	else if (cancelled == CANCEL_JOB_DELETED)
+		end.error = psprintf("cancelled: the job was deleted by %s before the run started", by);
+	else if (run->command == NULL)
 		end.error = pstrdup("cancelled: the job no longer exists");
 	else if (!run->enabled)
 		end.error = pstrdup("cancelled: the job was disabled before the run started");
@@ -463,7 +494,10 @@ RunWithoutRunning(ClaimedRun *run, List **finished)
 /*
  * RunInSubtransaction
  *	  Run one command inside the batch transaction, in a subtransaction of
- *	  its own, and record how it ended in the batch transaction.
+ *	  its own, and record how it ended in the batch transaction.  The run
+ *	  has its role's settings (own_settings.c), undone after it; its
+ *	  deferred triggers fire at the batch's commit, as its role
+ *	  (CommitBatch).
  */
 static void
 RunInSubtransaction(ClaimedRun *run, CommandEntry *entry, List **finished)
@@ -475,10 +509,13 @@ RunInSubtransaction(ClaimedRun *run, CommandEntry *entry, List **finished)
 	RunOutcome	outcome = {{0}};
 	ErrorData  *error = NULL;
 	TimestampTz started = GetCurrentTimestamp();
+	SavedIdentity saved = {0};
 	RunInterruption why;
 	char		by[NAMEDATALEN];
 	RunEnd		end;
 
+	batch_role = run->run_as;
+	batch_role_is_superuser = run->role_is_superuser;
 	RunLogBegin();
 	RunSessionBegin(&identity);
 	BeginInternalSubTransaction(NULL);
@@ -486,9 +523,12 @@ RunInSubtransaction(ClaimedRun *run, CommandEntry *entry, List **finished)
 	PG_TRY();
 	{
 		int			nest = NewGUCNestLevel();
-		SavedIdentity saved = RunSessionBecome(run->run_as);
 
+		saved = RunSessionBecome(run->run_as, run->role_is_superuser);
+		RoleSettingsApply(run->run_as);
 		RunInTransaction(entry, &outcome);
+		/* A cancel that committed meanwhile wins: the run rolls back. */
+		(void) RunSessionSettle(true);
 		RunSessionReturn(saved);
 		AtEOXact_GUC(false, nest);
 		ReleaseCurrentSubTransaction();
@@ -499,6 +539,7 @@ RunInSubtransaction(ClaimedRun *run, CommandEntry *entry, List **finished)
 		error = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		RunSessionReturn(saved);
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old_context);
@@ -511,21 +552,57 @@ RunInSubtransaction(ClaimedRun *run, CommandEntry *entry, List **finished)
 	RecordNow(&end, finished);
 }
 
-/* What RecordBeforeCommit needs. */
+/* What RecordBeforeCommit and the transaction callback need. */
 typedef struct TopLevelRecord
 {
 	ClaimedRun *run;
 	TimestampTz started;
 	RunOutcome *outcome;
 	SavedIdentity saved;
-	bool		recorded;
+	int			commits;		/* of the command's own transactions */
+	bool		recording;		/* RecordBeforeCommit began */
+	bool		written;		/* it wrote the record */
+	bool		recorded;		/* and the record committed */
+	ErrorData  *record_error;	/* why writing the record failed */
 	List	  **finished;
 } TopLevelRecord;
+
+/* The top-level run in progress, for TopLevelCommits. */
+static TopLevelRecord *top_level_run = NULL;
+
+/*
+ * TopLevelCommits
+ *	  XactCallback, while a top-level run is in progress.  Before each of
+ *	  its transactions commits, a cancel that committed meanwhile is
+ *	  applied (RunSessionCancelPoint); after, the commit is counted, or
+ *	  the run's record is known to have committed with its last one.
+ */
+static void
+TopLevelCommits(XactEvent event, void *arg)
+{
+	TopLevelRecord *rec = top_level_run;
+
+	if (rec == NULL)
+		return;
+	if (event == XACT_EVENT_PRE_COMMIT && !rec->recording)
+		RunSessionCancelPoint();
+	else if (event == XACT_EVENT_COMMIT)
+	{
+		if (rec->written)
+			rec->recorded = true;
+		else
+			rec->commits++;
+	}
+}
 
 /*
  * RecordBeforeCommit
  *	  At top level, the run's success is recorded in the transaction of its
- *	  last statement, so that both commit together.
+ *	  last statement, so that both commit together: its end is settled (a
+ *	  cancel that committed meanwhile rolls it back), then the record is
+ *	  written with the server's settings, not the ones the job left, and
+ *	  the transaction commits as the run's role again (its deferred
+ *	  triggers fire then, with the job's own rights).
  */
 static void
 RecordBeforeCommit(void *arg)
@@ -533,40 +610,92 @@ RecordBeforeCommit(void *arg)
 	TopLevelRecord *rec = arg;
 	RunEnd		end;
 	MemoryContext old = MemoryContextSwitchTo(run_context);
+	int			nest;
 
+	rec->recording = true;
+	(void) RunSessionSettle(true);
 	RunSessionReturn(rec->saved);
-	RunLogEnd();
-	end = EndOf(rec->run, rec->started, rec->outcome, NULL, RUN_NOT_INTERRUPTED, "");
-	RecordNow(&end, rec->finished);
-	RunSessionClean();
-	FinishNow(*rec->finished, NIL);
-	rec->recorded = true;
+	nest = ServerSettingsEnter();
+	PG_TRY();
+	{
+		RunLogEnd();
+		end = EndOf(rec->run, rec->started, rec->outcome, NULL, RUN_NOT_INTERRUPTED, "");
+		RecordNow(&end, rec->finished);
+		RunSessionClean();
+		FinishNow(*rec->finished, NIL);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(run_context);
+		rec->record_error = CopyErrorData();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	AtEOXact_GUC(true, nest);
+	rec->written = true;
+	rec->saved = RunSessionBecome(rec->run->run_as, rec->run->role_is_superuser);
 	MemoryContextSwitchTo(old);
+}
+
+/*
+ * RecordingFailed
+ *	  The end of a top-level run whose record could not be written with its
+ *	  last transaction (it left that transaction read-only, say), which so
+ *	  rolled back.  If none of its transactions had committed, the run did
+ *	  nothing and failed.  If some had, its work is partly in: it failed,
+ *	  and is not retried, which would do that work twice.
+ */
+static void
+RecordingFailed(RunEnd *end, const TopLevelRecord *rec)
+{
+	const char *why = rec->record_error->message ? rec->record_error->message : "unknown error";
+
+	end->status = EXEC_FAILED;
+	if (rec->commits > 0)
+	{
+		end->error = psprintf("not recorded: the command committed %d transaction%s, but its end could not be recorded with its last one (%s), which was rolled back; not retried",
+							  rec->commits, rec->commits == 1 ? "" : "s", why);
+		end->no_retry = true;
+	}
+	else
+		end->error = psprintf("not recorded: the command's end could not be recorded with its transaction (%s), which was rolled back",
+							  why);
 }
 
 /*
  * RunTopLevel
  *	  Run one command outside any batch, as psql -c would.  Called and
- *	  returns outside any transaction.
+ *	  returns outside any transaction.  The record commits with the
+ *	  command's last transaction, or, when the command left none open or
+ *	  that commit failed, in a transaction of its own after it.
  */
 static void
 RunTopLevel(ClaimedRun *run, List *raw)
 {
+	static bool callback_registered = false;
 	RunIdentity identity = {run->execution_id, run->job_id, run->attempt,
 	run->run_as, run->role_name, run->timeout_seconds, run->command, run->input};
 	RunOutcome	outcome = {{0}};
 	List	   *finished = NIL;
-	TopLevelRecord rec = {run, GetCurrentTimestamp(), &outcome, {0}, false, &finished};
+	TopLevelRecord rec = {run, GetCurrentTimestamp(), &outcome, {0}, 0,
+	false, false, false, NULL, &finished};
 	ErrorData  *error = NULL;
 	RunInterruption why;
 	char		by[NAMEDATALEN];
 
+	if (!callback_registered)
+	{
+		RegisterXactCallback(TopLevelCommits, NULL);
+		callback_registered = true;
+	}
 	RunLogBegin();
 	RunSessionBegin(&identity);
 	MemoryContextSwitchTo(run_context);
+	top_level_run = &rec;
 	PG_TRY();
 	{
-		rec.saved = RunSessionBecome(run->run_as);
+		rec.saved = RunSessionBecome(run->run_as, run->role_is_superuser);
+		RoleSettingsApply(run->run_as);
 		RunAtTopLevel(raw, run->command, &outcome, RecordBeforeCommit, &rec);
 		RunSessionReturn(rec.saved);
 	}
@@ -579,6 +708,7 @@ RunTopLevel(ClaimedRun *run, List *raw)
 		RunSessionReturn(rec.saved);
 	}
 	PG_END_TRY();
+	top_level_run = NULL;
 
 	RunLogEnd();
 	why = RunSessionEnd(by);
@@ -588,8 +718,15 @@ RunTopLevel(ClaimedRun *run, List *raw)
 	ResetAllOptions();
 	if (!rec.recorded)
 	{
-		RunEnd		end = EndOf(run, rec.started, &outcome, error, why, by);
+		RunEnd		end;
 
+		/* What was noted with a transaction that rolled back is void. */
+		pending_ends = NIL;
+		finished = NIL;
+		end = EndOf(run, rec.started, &outcome, error, why, by);
+		if (rec.recording && !rec.written && rec.record_error != NULL &&
+			why == RUN_NOT_INTERRUPTED)
+			RecordingFailed(&end, &rec);
 		RecordNow(&end, &finished);
 		RunSessionClean();
 		FinishNow(finished, NIL);
@@ -646,14 +783,37 @@ BeginBatch(void)
 /*
  * CommitBatch
  *	  Queue what the ended runs call for, hand back the unstarted ones,
- *	  then commit: one WAL flush for the whole batch.
+ *	  then commit: one WAL flush for the whole batch.  All the runs of a
+ *	  batch transaction have one role (RunBatch), which commits it.
  */
 static void
 CommitBatch(List *finished, List *unstarted)
 {
 	FinishNow(finished, unstarted);
 	PopActiveSnapshot();
-	CommitTransactionCommand();
+	if (OidIsValid(batch_role))
+	{
+		/*
+		 * Deferred triggers of the runs fire now: as their role, never as
+		 * the executor's.  Aborting puts the executor's identity back.
+		 */
+		SavedIdentity saved = RunSessionBecome(batch_role, batch_role_is_superuser);
+
+		batch_role = InvalidOid;
+		PG_TRY();
+		{
+			CommitTransactionCommand();
+		}
+		PG_CATCH();
+		{
+			RunSessionReturn(saved);
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		RunSessionReturn(saved);
+	}
+	else
+		CommitTransactionCommand();
 }
 
 /*
@@ -665,11 +825,15 @@ static void
 RunOne(ClaimedRun *run, List **finished)
 {
 	CommandEntry *entry;
+	CancelReason cancelled;
+	char		by[NAMEDATALEN];
 
 	MemoryContextReset(run_context);
-	if (run->command == NULL || !run->enabled || !run->role_exists)
+	cancelled = RunSessionTakeClaim(run->execution_id, by);
+	if (cancelled != CANCEL_NONE || run->command == NULL || !run->enabled ||
+		!run->role_exists)
 	{
-		RunWithoutRunning(run, finished);
+		RunWithoutRunning(run, cancelled, by, finished);
 		return;
 	}
 	entry = ParseCommand(run, finished);
@@ -736,6 +900,7 @@ CommitGroup(List *group, List *finished, List *unstarted)
 		AbortCurrentTransaction();
 		pending_ends = NIL;
 		prefetched = NIL;
+		batch_role = InvalidOid;
 	}
 	PG_END_TRY();
 
@@ -809,6 +974,15 @@ RunBatch(List *claimed)
 			break;
 		}
 
+		/* A run of another role starts a new batch transaction. */
+		if (OidIsValid(batch_role) && run->run_as != batch_role)
+		{
+			CommitGroup(group, finished, NIL);
+			group = NIL;
+			finished = NIL;
+			BeginBatch();
+		}
+
 		old = MemoryContextSwitchTo(batch_context);
 		group = lappend(group, run);
 		MemoryContextSwitchTo(old);
@@ -853,6 +1027,7 @@ ExecutorDetach(int code, Datum arg)
 		my_executor->latch = NULL;
 		my_executor->idle = false;
 		my_executor->execution_id = 0;
+		my_executor->claimed_count = 0;
 	}
 	LWLockRelease(JobconfigState->lock);
 }
@@ -867,7 +1042,7 @@ jobconfig_executor_main(Datum main_arg)
 	place = WorkerPlaceOf(main_arg);
 
 	WorkerInstallSignals();
-	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
+	WorkerConnect(place.dboid);
 	pgstat_report_appname(psprintf("jobconfig executor %d", place.executor + 1));
 
 	my_executor = &DatabaseSlotAt(place.slot)->executors[place.executor];
@@ -876,6 +1051,7 @@ jobconfig_executor_main(Datum main_arg)
 	my_executor->latch = MyLatch;
 	my_executor->idle = false;
 	my_executor->execution_id = 0;
+	my_executor->claimed_count = 0;
 	LWLockRelease(JobconfigState->lock);
 	on_shmem_exit(ExecutorDetach, 0);
 
@@ -886,7 +1062,7 @@ jobconfig_executor_main(Datum main_arg)
 	run_context = AllocSetContextCreate(TopMemoryContext, "jobconfig run",
 										ALLOCSET_DEFAULT_SIZES);
 	RunLogInstall();
-	RunSessionInstall(my_executor);
+	RunSessionInstall(DatabaseSlotAt(place.slot), my_executor);
 
 	/* Every message a job raises reaches the log hook (run_log.c). */
 	SetConfigOption("log_min_messages", "info", PGC_SUSET, PGC_S_OVERRIDE);

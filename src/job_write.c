@@ -717,8 +717,8 @@ jobconfig_job_configs_before_delete(PG_FUNCTION_ARGS)
 	{
 		bool		isnull;
 
-		WakeupCancelAtCommit(DatumGetInt64(CatalogGetDatum(row, 1, &isnull)),
-							 CANCEL_JOB_DELETED, who);
+		(void) WakeupRequestCancel(DatumGetInt64(CatalogGetDatum(row, 1, &isnull)),
+									CANCEL_JOB_DELETED, who);
 	}
 	CatalogExecute(&DetachHistory, args, NULL, false, 0);
 	AccessRestoreUser(&owner);

@@ -98,7 +98,7 @@ FinishReturnedRuns(void)
 		*id = DatumGetInt64(CatalogGetDatum(i, 1, &isnull));
 		ids = lappend(ids, id);
 	}
-	ExecutionFinish(ids);
+	ExecutionFinish(ids, NIL);
 	return n;
 }
 

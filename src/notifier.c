@@ -397,7 +397,7 @@ jobconfig_notifier_main(Datum main_arg)
 	place = WorkerPlaceOf(main_arg);
 
 	WorkerInstallSignals();
-	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
+	WorkerConnect(place.dboid);
 	pgstat_report_appname("jobconfig notifier");
 
 	my_slot = DatabaseSlotAt(place.slot);

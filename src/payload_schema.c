@@ -26,6 +26,7 @@
 #include "utils/jsonb.h"
 
 #include "access.h"
+#include "own_settings.h"
 #include "payload.h"
 
 PG_FUNCTION_INFO_V1(jobconfig_payload_schema);
@@ -256,12 +257,15 @@ void
 PayloadSchemaTimezones(StringInfo schema)
 {
 	uint64		i;
+	int			nest;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	nest = OwnSettingsEnter();
 	if (SPI_execute("SELECT name FROM pg_catalog.pg_timezone_names ORDER BY name",
 					true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list time zones");
+	OwnSettingsLeave(nest);
 
 	AppendKey(schema, "enum");
 	appendStringInfoChar(schema, '[');

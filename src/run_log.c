@@ -10,7 +10,10 @@
  * hook appends the message to the run's log and keeps it out of the server
  * log.  The log is bounded by jobconfig.log_max_bytes: messages beyond it
  * are counted but dropped, and the log says it was truncated.  The error,
- * if any, is always kept whole (its context cut at ERROR_CONTEXT_MAX).
+ * if any, is always kept, cut to fit the same bound: its message first,
+ * then detail, hint and context (which is cut at ERROR_CONTEXT_MAX too).
+ * A message is cut before it is escaped, so that a job raising a huge
+ * one costs the executor no more than the bound.
  *
  * The stored log, a jsonb object:
  *	  {"messages": [{"level": "NOTICE", "message": ..., "detail": ...,
@@ -64,6 +67,53 @@ AppendField(StringInfo out, const char *key, const char *value, int max_bytes)
 }
 
 /*
+ * Clipped
+ *	  "value" cut to at most "*budget" bytes (on a character boundary),
+ *	  which it then uses up; the original is freed when cut.
+ */
+static char *
+Clipped(char *value, int *budget)
+{
+	int			len;
+
+	if (value == NULL)
+		return NULL;
+	len = strlen(value);
+	if (len > *budget)
+	{
+		char	   *cut;
+
+		len = pg_mbcliplen(value, len, Max(*budget, 0));
+		cut = psprintf("%.*s...", len, value);
+		pfree(value);
+		value = cut;
+	}
+	*budget -= len;
+	return value;
+}
+
+/*
+ * RunLogClipError
+ *	  Cut a copied error's message, detail, hint and context so that they
+ *	  fit jobconfig.log_max_bytes together, the message first: what a run
+ *	  stores of its error is bounded like the rest of its log.
+ */
+void
+RunLogClipError(ErrorData *error)
+{
+	int			budget = jobconfig_log_max_bytes;
+	int			context_budget;
+
+	if (error == NULL)
+		return;
+	error->message = Clipped(error->message, &budget);
+	error->detail = Clipped(error->detail, &budget);
+	error->hint = Clipped(error->hint, &budget);
+	context_budget = Min(budget, ERROR_CONTEXT_MAX);
+	error->context = Clipped(error->context, &context_budget);
+}
+
+/*
  * CaptureMessage
  *	  emit_log_hook: a message of the run in progress goes to its log, not
  *	  to the server log.  Nothing here may throw.
@@ -79,14 +129,17 @@ CaptureMessage(ErrorData *edata)
 		int			fields = 1 + (edata->message != NULL) +
 			(edata->detail != NULL) + (edata->hint != NULL);
 
+		/* Fields past what the log has left are cut before escaping. */
+		int			left = Max(jobconfig_log_max_bytes - printed_bytes, 1);
+
 		initStringInfo(&one);
 		appendStringInfo(&one, "{\"level\":\"%s\"",
 						 edata->elevel == WARNING ? "WARNING" :
 						 edata->elevel == NOTICE ? "NOTICE" :
 						 edata->elevel == INFO ? "INFO" : "LOG");
-		AppendField(&one, "message", edata->message, 0);
-		AppendField(&one, "detail", edata->detail, 0);
-		AppendField(&one, "hint", edata->hint, 0);
+		AppendField(&one, "message", edata->message, left);
+		AppendField(&one, "detail", edata->detail, left);
+		AppendField(&one, "hint", edata->hint, left);
 		appendStringInfoChar(&one, '}');
 
 		/*

@@ -17,6 +17,7 @@
 extern void RunLogInstall(void);
 extern void RunLogBegin(void);
 extern void RunLogEnd(void);
+extern void RunLogClipError(ErrorData *error);
 extern Jsonb *RunLogBuild(const char *command_tag, uint64 rows,
 						  ErrorData *error);
 

@@ -14,9 +14,29 @@
  * transactions a command such as CALL may commit; PostgreSQL has no other
  * way to hold a job to a role across them.
  *
+ * Inside a run, session_user is its role too, and is_superuser says
+ * whether that role is one; the executor's own superuser identity stays
+ * only as the authenticated user, which nothing a job may run can reach
+ * (SET SESSION AUTHORIZATION, SET ROLE and RESET of them are refused in
+ * this state, as in a SECURITY DEFINER function).
+ *
  * Time.  A timer of the executor's own cancels the statement in progress
  * when timeoutSeconds is up, exactly as a query cancel does; the run is
- * then recorded timed_out rather than failed.
+ * then recorded timed_out rather than failed.  An executor starting a run
+ * that must be watched sooner than the scheduler's watchdog means to look
+ * wakes it, so the timeout of last resort holds on an idle server too.
+ *
+ * Cancels.  cancel_execution() holds the run's row locked and files a
+ * request, with its transaction id, in the executor that holds the run
+ * (shmem.c), while the run is claimed and not started, or running and its
+ * end not yet settled; otherwise it answers false.  The request is in
+ * force once that transaction commits, when a running statement gets
+ * SIGINT.  The executor settles a run's end once, after its command
+ * (RunSessionSettle): a request still pending then is waited for, so a
+ * committed cancel always wins over an end not yet recorded, and after
+ * that no request is taken.  SIGINT is heeded only while a run may be
+ * interrupted: one arriving later, for a run already settled, is dropped
+ * rather than cancelling jobconfig's own bookkeeping or the next run.
  *
  * Clean slate.  Settings a run changes are undone (a GUC nest level, or a
  * RESET ALL after top-level runs); its prepared statements, cursors, session
@@ -33,6 +53,8 @@
 #include <signal.h>
 
 #include "access/xact.h"
+#include "storage/lmgr.h"
+#include "tcop/tcopprot.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "commands/portalcmds.h"
@@ -57,8 +79,12 @@ PG_FUNCTION_INFO_V1(jobconfig_current_input);
 PG_FUNCTION_INFO_V1(jobconfig_current_execution_id);
 
 static ExecutorSlot *my_executor = NULL;
+static DatabaseSlot *my_database = NULL;
 static TimeoutId run_timeout = MAX_TIMEOUTS;
 static volatile sig_atomic_t run_timed_out = false;
+
+/* A SIGINT now cancels the run's statement; later ones are dropped. */
+static volatile sig_atomic_t run_interruptible = false;
 
 /* The run in progress, for current_input() and current_execution_id(). */
 static int64 current_execution = 0;
@@ -77,17 +103,139 @@ RunTimeoutHandler(void)
 }
 
 /*
+ * RunCancelSignal
+ *	  SIGINT: a query cancel while a run may be interrupted, else nothing.
+ */
+static void
+RunCancelSignal(SIGNAL_ARGS)
+{
+	if (run_interruptible)
+		StatementCancelHandler(postgres_signal_arg);
+}
+
+/*
  * RunSessionInstall
- *	  Once per executor: its slot, the timer, a context for inputs.
+ *	  Once per executor: its slots, the timer, SIGINT, a context for inputs.
  */
 void
-RunSessionInstall(ExecutorSlot *slot)
+RunSessionInstall(DatabaseSlot *database, ExecutorSlot *slot)
 {
+	my_database = database;
 	my_executor = slot;
 	run_timeout = RegisterTimeout(USER_TIMEOUT, RunTimeoutHandler);
+	pqsignal(SIGINT, RunCancelSignal);
 	input_context = AllocSetContextCreate(TopMemoryContext,
 										  "jobconfig run input",
 										  ALLOCSET_SMALL_SIZES);
+}
+
+/*
+ * RunSessionClaimed
+ *	  The runs this executor just claimed, in the transaction that claims
+ *	  them (before it commits, so that whoever sees them claimed finds them
+ *	  here).  They replace the previous claims, all of which were started
+ *	  or handed back by now.
+ */
+void
+RunSessionClaimed(const int64 *execution_ids, int count)
+{
+	int			i;
+
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	my_executor->claimed_count = Min(count, MAX_CLAIMED);
+	for (i = 0; i < my_executor->claimed_count; i++)
+	{
+		my_executor->claimed[i].execution_id = execution_ids[i];
+		memset(&my_executor->claimed[i].cancel, 0, sizeof(CancelRequest));
+	}
+	LWLockRelease(JobconfigState->lock);
+}
+
+/*
+ * WaitForCanceller
+ *	  Wait until the transaction that asked to cancel a run has ended.  In
+ *	  a subtransaction of its own, so that a deadlock with it (it may wait
+ *	  for what the run locked) costs only the wait; opens a transaction
+ *	  when called outside one.
+ */
+static void
+WaitForCanceller(TransactionId xid)
+{
+	MemoryContext old_context = CurrentMemoryContext;
+	ResourceOwner old_owner;
+	bool		own = !IsTransactionState();
+
+	if (own)
+		StartTransactionCommand();
+	old_owner = CurrentResourceOwner;
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		XactLockTableWait(xid, NULL, NULL, XLTW_None);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+	}
+	PG_END_TRY();
+	CurrentResourceOwner = old_owner;
+	if (own)
+		CommitTransactionCommand();
+	MemoryContextSwitchTo(old_context);
+}
+
+/*
+ * PendingXid
+ *	  The transaction of a request that has not committed yet, or invalid.
+ */
+static TransactionId
+PendingXid(const CancelRequest *request)
+{
+	return request->reason == CANCEL_NONE ? request->xid : InvalidTransactionId;
+}
+
+/*
+ * RunSessionTakeClaim
+ *	  Before a claimed run starts (or ends without starting): take it out
+ *	  of the claimed runs.  A request to cancel it that is pending is
+ *	  waited for.  Returns why it was cancelled before it started, with by
+ *	  whom in "by" (NAMEDATALEN), or CANCEL_NONE.
+ */
+CancelReason
+RunSessionTakeClaim(int64 execution_id, char *by)
+{
+	CancelReason reason = CANCEL_NONE;
+	TransactionId waited = InvalidTransactionId;
+
+	for (;;)
+	{
+		TransactionId pending = InvalidTransactionId;
+		int			i;
+
+		LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+		for (i = 0; i < my_executor->claimed_count; i++)
+		{
+			ClaimedRunSlot *claim = &my_executor->claimed[i];
+
+			if (claim->execution_id != execution_id)
+				continue;
+			pending = PendingXid(&claim->cancel);
+			if (TransactionIdIsValid(pending) && pending != waited)
+				break;
+			reason = claim->cancel.reason;
+			strlcpy(by, claim->cancel.by, NAMEDATALEN);
+			*claim = my_executor->claimed[--my_executor->claimed_count];
+			pending = InvalidTransactionId;
+			break;
+		}
+		LWLockRelease(JobconfigState->lock);
+		if (!TransactionIdIsValid(pending) || pending == waited)
+			return reason;
+		WaitForCanceller(pending);
+		waited = pending;
+	}
 }
 
 /*
@@ -98,6 +246,10 @@ RunSessionInstall(ExecutorSlot *slot)
 void
 RunSessionBegin(const RunIdentity *run)
 {
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz watch_at = TimestampTzPlusMilliseconds(now,
+													   run->timeout_seconds * 1000L + TIMEOUT_GRACE_MS);
+
 	MemoryContextReset(input_context);
 	current_input = run->input ?
 		(Jsonb *) MemoryContextAllocZero(input_context, VARSIZE(run->input)) : NULL;
@@ -107,10 +259,16 @@ RunSessionBegin(const RunIdentity *run)
 
 	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
 	my_executor->execution_id = run->execution_id;
-	my_executor->started_at = GetCurrentTimestamp();
+	my_executor->cancellable = true;
+	my_executor->started_at = now;
 	my_executor->timeout_seconds = run->timeout_seconds;
-	my_executor->cancel_reason = CANCEL_NONE;
-	my_executor->cancelled_by[0] = '\0';
+	memset(&my_executor->cancel, 0, sizeof(CancelRequest));
+	if (my_database->watchdog_at == 0 || my_database->watchdog_at > watch_at)
+	{
+		my_database->watchdog_at = watch_at;
+		if (my_database->scheduler_latch != NULL)
+			SetLatch(my_database->scheduler_latch);
+	}
 	LWLockRelease(JobconfigState->lock);
 
 	pgstat_report_activity(STATE_RUNNING,
@@ -121,33 +279,106 @@ RunSessionBegin(const RunIdentity *run)
 	/* A cancel aimed at an earlier run must not hit this one. */
 	QueryCancelPending = false;
 	run_timed_out = false;
+	run_interruptible = true;
 	enable_timeout_after(run_timeout, run->timeout_seconds * 1000);
 }
 
 /*
+ * RunSessionSettle
+ *	  The run's command is over: settle its end.  A cancel request still
+ *	  pending is waited for; a committed one means the run ends cancelled,
+ *	  which, when "raise", is raised here (the caller is still inside the
+ *	  run, whose effects this rolls back).  From here on no cancel is taken
+ *	  and no SIGINT heeded.  Returns why it was cancelled, or CANCEL_NONE.
+ */
+CancelReason
+RunSessionSettle(bool raise)
+{
+	TransactionId waited = InvalidTransactionId;
+	CancelReason reason;
+
+	for (;;)
+	{
+		TransactionId pending;
+
+		LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+		pending = my_executor->cancellable ? PendingXid(&my_executor->cancel) :
+			InvalidTransactionId;
+		if (!TransactionIdIsValid(pending) || pending == waited)
+		{
+			reason = my_executor->cancel.reason;
+			my_executor->cancellable = false;
+			LWLockRelease(JobconfigState->lock);
+			break;
+		}
+		LWLockRelease(JobconfigState->lock);
+		WaitForCanceller(pending);
+		waited = pending;
+	}
+	run_interruptible = false;
+	QueryCancelPending = false;
+	if (raise && reason != CANCEL_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+	return reason;
+}
+
+/*
+ * RunSessionCancelPoint
+ *	  Before a top-level run's own transaction commits: a cancel request
+ *	  pending is waited for, and one in force raised, so that the
+ *	  transaction rolls back rather than commit the work of a run that
+ *	  cancel_execution() was told would end cancelled.
+ */
+void
+RunSessionCancelPoint(void)
+{
+	TransactionId pending;
+	CancelReason reason;
+
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	pending = my_executor->cancellable ? PendingXid(&my_executor->cancel) :
+		InvalidTransactionId;
+	LWLockRelease(JobconfigState->lock);
+	if (TransactionIdIsValid(pending))
+		WaitForCanceller(pending);
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	reason = my_executor->cancellable ? my_executor->cancel.reason : CANCEL_NONE;
+	LWLockRelease(JobconfigState->lock);
+	if (reason != CANCEL_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_QUERY_CANCELED),
+				 errmsg("canceling statement due to user request")));
+}
+
+/*
  * RunSessionEnd
- *	  The run is over, however it ended: stop its timer and unpublish it.
- *	  Returns why it was interrupted, if it was.
+ *	  The run is over, however it ended: stop its timer, settle its end if
+ *	  that was not done, and unpublish it.  Returns why it was interrupted,
+ *	  if it was.
  */
 RunInterruption
 RunSessionEnd(char *cancelled_by)
 {
 	RunInterruption why = RUN_NOT_INTERRUPTED;
+	CancelReason reason;
 
 	disable_timeout(run_timeout, false);
-	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	reason = RunSessionSettle(false);
 	if (run_timed_out)
 		why = RUN_TIMED_OUT;
-	else if (my_executor->cancel_reason == CANCEL_BY_USER)
+	else if (reason == CANCEL_BY_USER)
 		why = RUN_CANCELLED_BY_USER;
-	else if (my_executor->cancel_reason == CANCEL_REPLACED)
+	else if (reason == CANCEL_REPLACED)
 		why = RUN_REPLACED;
-	else if (my_executor->cancel_reason == CANCEL_JOB_DELETED)
+	else if (reason == CANCEL_JOB_DELETED)
 		why = RUN_JOB_DELETED;
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
 	if (cancelled_by != NULL)
-		strlcpy(cancelled_by, my_executor->cancelled_by, NAMEDATALEN);
+		strlcpy(cancelled_by, my_executor->cancel.by, NAMEDATALEN);
 	my_executor->execution_id = 0;
-	my_executor->cancel_reason = CANCEL_NONE;
+	memset(&my_executor->cancel, 0, sizeof(CancelRequest));
 	LWLockRelease(JobconfigState->lock);
 
 	current_execution = 0;
@@ -158,15 +389,22 @@ RunSessionEnd(char *cancelled_by)
 
 /*
  * RunSessionBecome
- *	  Take on the run's role, as a SECURITY DEFINER function does; returns
- *	  what RunSessionReturn needs to come back.
+ *	  Take on the run's role, as a SECURITY DEFINER function does, and make
+ *	  it the session user too (session_user, is_superuser); returns what
+ *	  RunSessionReturn needs to come back.  Needs no catalog access: it
+ *	  may be called between transactions.
  */
 SavedIdentity
-RunSessionBecome(Oid run_as)
+RunSessionBecome(Oid run_as, bool run_as_superuser)
 {
 	SavedIdentity saved;
 
 	GetUserIdAndSecContext(&saved.userid, &saved.sec_context);
+	saved.session_userid = GetSessionUserId();
+	/* Executors connect as the bootstrap superuser (WorkerConnect). */
+	saved.session_superuser = true;
+	SetUserIdAndSecContext(saved.userid, 0);
+	SetSessionAuthorization(run_as, run_as_superuser);
 	SetUserIdAndSecContext(run_as,
 						   saved.sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	return saved;
@@ -174,11 +412,16 @@ RunSessionBecome(Oid run_as)
 
 /*
  * RunSessionReturn
- *	  Back to the executor's own identity.
+ *	  Back to the executor's own identity.  Also after an error: aborting
+ *	  restores the current user, not the session user.
  */
 void
 RunSessionReturn(SavedIdentity saved)
 {
+	if (!OidIsValid(saved.session_userid))
+		return;					/* never became anyone */
+	SetUserIdAndSecContext(saved.userid, 0);
+	SetSessionAuthorization(saved.session_userid, saved.session_superuser);
 	SetUserIdAndSecContext(saved.userid, saved.sec_context);
 }
 

@@ -42,12 +42,18 @@ typedef struct SavedIdentity
 {
 	Oid			userid;
 	int			sec_context;
+	Oid			session_userid; /* InvalidOid: nothing to go back to */
+	bool		session_superuser;
 } SavedIdentity;
 
-extern void RunSessionInstall(ExecutorSlot *slot);
+extern void RunSessionInstall(DatabaseSlot *database, ExecutorSlot *slot);
+extern void RunSessionClaimed(const int64 *execution_ids, int count);
+extern CancelReason RunSessionTakeClaim(int64 execution_id, char *by);
 extern void RunSessionBegin(const RunIdentity *run);
+extern CancelReason RunSessionSettle(bool raise);
+extern void RunSessionCancelPoint(void);
 extern RunInterruption RunSessionEnd(char *cancelled_by);
-extern SavedIdentity RunSessionBecome(Oid run_as);
+extern SavedIdentity RunSessionBecome(Oid run_as, bool run_as_superuser);
 extern void RunSessionReturn(SavedIdentity saved);
 extern void RunSessionClean(void);
 

@@ -280,7 +280,7 @@ ApplyConcurrency(List *jobs, List *slots)
 		if (!replaced)
 			continue;
 		if (running)
-			WakeupCancelAtCommit(execution_id, CANCEL_REPLACED, NULL);
+			(void) WakeupRequestCancel(execution_id, CANCEL_REPLACED, NULL);
 		else
 		{
 			int64	   *id = palloc(sizeof(int64));

@@ -53,8 +53,6 @@
 #include "shmem.h"
 #include "workers.h"
 
-/* A run still going this long after its timeout gets its worker killed. */
-#define TIMEOUT_GRACE_MS (30 * 1000)
 
 /* Between two passes of history retention, when the last one finished. */
 #define RETENTION_INTERVAL_MS (10 * 60 * 1000)
@@ -342,7 +340,12 @@ Watchdog(TimestampTz now)
 	long		next_ms = -1;
 	int			i;
 
-	LWLockAcquire(JobconfigState->lock, LW_SHARED);
+	/*
+	 * Exclusive: what it finds is published as watchdog_at in the same
+	 * hold of the lock, so an executor starting a run meanwhile either is
+	 * seen here or sees watchdog_at and wakes this process.
+	 */
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
 	for (i = 0; i < jobconfig_max_workers; i++)
 	{
 		ExecutorSlot *ex = &my_slot->executors[i];
@@ -370,6 +373,8 @@ Watchdog(TimestampTz now)
 			next_ms = next_ms < 0 ? ms : Min(next_ms, ms);
 		}
 	}
+	my_slot->watchdog_at = next_ms < 0 ? 0 :
+		TimestampTzPlusMilliseconds(now, next_ms);
 	LWLockRelease(JobconfigState->lock);
 	return next_ms;
 }
@@ -518,7 +523,7 @@ jobconfig_scheduler_main(Datum main_arg)
 	place = WorkerPlaceOf(main_arg);
 
 	WorkerInstallSignals();
-	BackgroundWorkerInitializeConnectionByOid(place.dboid, InvalidOid, 0);
+	WorkerConnect(place.dboid);
 	pgstat_report_appname("jobconfig scheduler");
 
 	my_slot = DatabaseSlotAt(place.slot);

@@ -260,39 +260,105 @@ ShmemQueueChanges(Oid dboid, List *job_config_ids)
 }
 
 /*
+ * FindCancelRequest
+ *	  The cancel request of execution_id in the executors of "db": of the
+ *	  run one of them has in progress, while its end is not settled, or of
+ *	  a run one has claimed and not started.  NULL when none holds it that
+ *	  way (it ended, or is ending, or nobody runs it).  Caller holds the
+ *	  lock; *executor is set to the holder.
+ */
+static CancelRequest *
+FindCancelRequest(DatabaseSlot *db, int64 execution_id, ExecutorSlot **executor)
+{
+	int			i;
+
+	for (i = 0; i < JobconfigState->max_workers; i++)
+	{
+		ExecutorSlot *ex = &db->executors[i];
+		int			j;
+
+		if (ex->pid == 0)
+			continue;
+		*executor = ex;
+		if (ex->execution_id == execution_id && ex->cancellable)
+			return &ex->cancel;
+		for (j = 0; j < ex->claimed_count; j++)
+			if (ex->claimed[j].execution_id == execution_id)
+				return &ex->claimed[j].cancel;
+	}
+	return NULL;
+}
+
+/*
+ * LockCancelRequest
+ *	  Take the lock, exclusive, and find the cancel request of execution_id
+ *	  in database dboid (FindCancelRequest); the caller releases the lock.
+ */
+static CancelRequest *
+LockCancelRequest(Oid dboid, int64 execution_id, ExecutorSlot **executor)
+{
+	int			index;
+
+	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
+	index = DatabaseSlotFind(dboid);
+	if (index < 0)
+		return NULL;
+	return FindCancelRequest(DatabaseSlotAt(index), execution_id, executor);
+}
+
+/*
+ * ShmemRequestCancel
+ *	  In the transaction "xid" that cancels execution_id: file the request
+ *	  with the executor holding the run, if one does (see
+ *	  FindCancelRequest).  Returns whether one did: only then will the
+ *	  run end cancelled once "xid" commits.
+ */
+bool
+ShmemRequestCancel(Oid dboid, int64 execution_id, TransactionId xid)
+{
+	ExecutorSlot *ex;
+	CancelRequest *request;
+
+	if (JobconfigState == NULL)
+		return false;
+	request = LockCancelRequest(dboid, execution_id, &ex);
+
+	/*
+	 * A request that committed already stands.  (Its transaction's commit
+	 * filed it before releasing the row lock that this transaction then
+	 * had to wait for.)
+	 */
+	if (request != NULL && request->reason == CANCEL_NONE)
+		request->xid = xid;
+	LWLockRelease(JobconfigState->lock);
+	return request != NULL;
+}
+
+/*
  * ShmemCancelRun
- *	  Interrupt the executor running execution_id, if one is: record why,
- *	  then send it SIGINT, which cancels the statement in progress.  Returns
- *	  whether an executor was running it.
+ *	  At the commit of a cancel: put the request in force, and interrupt
+ *	  the executor running execution_id, if one is, with SIGINT, which
+ *	  cancels the statement in progress.  Returns whether an executor held
+ *	  the run.
  */
 bool
 ShmemCancelRun(Oid dboid, int64 execution_id, CancelReason reason,
 			   const char *by)
 {
-	int			index;
-	bool		found = false;
+	ExecutorSlot *ex;
+	CancelRequest *request;
+	bool		found;
 
 	if (JobconfigState == NULL)
 		return false;
-	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
-	index = DatabaseSlotFind(dboid);
-	if (index >= 0)
+	request = LockCancelRequest(dboid, execution_id, &ex);
+	found = request != NULL && request->reason == CANCEL_NONE;
+	if (found)
 	{
-		DatabaseSlot *db = DatabaseSlotAt(index);
-		int			i;
-
-		for (i = 0; i < JobconfigState->max_workers; i++)
-		{
-			ExecutorSlot *ex = &db->executors[i];
-
-			if (ex->pid != 0 && ex->execution_id == execution_id)
-			{
-				ex->cancel_reason = reason;
-				strlcpy(ex->cancelled_by, by ? by : "", NAMEDATALEN);
-				kill(ex->pid, SIGINT);
-				found = true;
-			}
-		}
+		request->reason = reason;
+		strlcpy(request->by, by ? by : "", NAMEDATALEN);
+		if (request == &ex->cancel)
+			kill(ex->pid, SIGINT);
 	}
 	LWLockRelease(JobconfigState->lock);
 	return found;

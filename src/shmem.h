@@ -18,6 +18,12 @@
 #include "storage/lwlock.h"
 #include "utils/uuid.h"
 
+/*
+ * How long past its timeoutSeconds a run may go on before the scheduler
+ * terminates its executor: the timeout of last resort.
+ */
+#define TIMEOUT_GRACE_MS (30 * 1000)
+
 /* Changed jobs a database slot can hold before the scheduler reloads all. */
 #define CHANGE_QUEUE_SIZE 1024
 
@@ -30,16 +36,42 @@ typedef enum CancelReason
 	CANCEL_JOB_DELETED			/* the job was deleted while it ran */
 } CancelReason;
 
+/*
+ * Runs an executor may hold claimed and not started yet: a batch, and the
+ * next one claimed before the first is recorded.
+ */
+#define MAX_CLAIMED 96
+
+/*
+ * A request to cancel a run (run_session.c has the protocol): made by a
+ * transaction, in force once that transaction commits.
+ */
+typedef struct CancelRequest
+{
+	TransactionId xid;			/* the requesting transaction, or invalid */
+	CancelReason reason;		/* set when it committed */
+	char		by[NAMEDATALEN];
+} CancelRequest;
+
+/* A run claimed and not started, and a request to cancel it. */
+typedef struct ClaimedRunSlot
+{
+	int64		execution_id;
+	CancelRequest cancel;
+} ClaimedRunSlot;
+
 typedef struct ExecutorSlot
 {
 	pid_t		pid;			/* 0 while no executor runs in this slot */
 	Latch	   *latch;
 	bool		idle;			/* looking for work or waiting for it */
 	int64		execution_id;	/* the run in progress, 0 if none */
+	bool		cancellable;	/* that run's end is not settled yet */
 	TimestampTz started_at;		/* of that run */
 	int			timeout_seconds;	/* of that run */
-	CancelReason cancel_reason; /* set by others, then SIGINT */
-	char		cancelled_by[NAMEDATALEN];
+	CancelRequest cancel;		/* of that run */
+	int			claimed_count;
+	ClaimedRunSlot claimed[MAX_CLAIMED];
 } ExecutorSlot;
 
 typedef enum DatabaseState
@@ -82,6 +114,13 @@ typedef struct DatabaseSlot
 	int			queued_hint;
 	uint64		queued_hint_generation;
 
+	/*
+	 * The earliest time the scheduler's watchdog will look at the running
+	 * runs (0: it will not look): an executor starting a run that must be
+	 * looked at sooner wakes the scheduler.
+	 */
+	TimestampTz watchdog_at;
+
 	/* What the scheduler reports through scheduler_status(). */
 	int64		changes_applied;
 	TimestampTz last_change_applied_at;
@@ -113,6 +152,7 @@ extern void ShmemWakeScheduler(Oid dboid);
 extern void ShmemWakeNotifier(Oid dboid);
 extern void ShmemQueueChanges(Oid dboid, List *job_config_ids);
 extern void ShmemHintQueued(DatabaseSlot *db, int queued);
+extern bool ShmemRequestCancel(Oid dboid, int64 execution_id, TransactionId xid);
 extern bool ShmemCancelRun(Oid dboid, int64 execution_id, CancelReason reason,
 						   const char *by);
 

@@ -177,6 +177,24 @@ WakeupCancelAtCommit(int64 execution_id, CancelReason reason, const char *by)
 }
 
 /*
+ * WakeupRequestCancel
+ *	  Cancel execution_id once this transaction commits, if an executor
+ *	  holds it still in a state that can be cancelled: running and not
+ *	  settled, or claimed and not started (shmem.c).  Returns whether one
+ *	  does; then the run will end cancelled if this transaction commits.
+ */
+bool
+WakeupRequestCancel(int64 execution_id, CancelReason reason, const char *by)
+{
+	TransactionId xid = GetTopTransactionId();
+
+	if (!ShmemRequestCancel(MyDatabaseId, execution_id, xid))
+		return false;
+	WakeupCancelAtCommit(execution_id, reason, by);
+	return true;
+}
+
+/*
  * ObjectAccess
  *	  object_access_hook: DROP EXTENSION jobconfig wakes this database's
  *	  scheduler at commit, which then finds the extension gone and stops.
@@ -256,15 +274,19 @@ jobconfig_announce_install(PG_FUNCTION_ARGS)
 /*
  * jobconfig_interrupt_at_commit
  *	  SQL: jobconfig.interrupt_at_commit(execution_id), for
- *	  cancel_execution(): once the cancellation commits, the executor
- *	  running that execution has its statement cancelled, and records the
- *	  run cancelled by the current role.
+ *	  cancel_execution(), which holds the run's row locked: whether the run
+ *	  can still be cancelled; if so, once this transaction commits, it ends
+ *	  cancelled by the current role (its statement is cancelled if it
+ *	  runs one).
  */
 Datum
 jobconfig_interrupt_at_commit(PG_FUNCTION_ARGS)
 {
 	AccessRequireWriter("cancel executions");
-	WakeupCancelAtCommit(PG_GETARG_INT64(0), CANCEL_BY_USER,
-						 GetUserNameFromId(GetUserId(), false));
-	PG_RETURN_VOID();
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("execution_id must not be null")));
+	PG_RETURN_BOOL(WakeupRequestCancel(PG_GETARG_INT64(0), CANCEL_BY_USER,
+									   GetUserNameFromId(GetUserId(), false)));
 }

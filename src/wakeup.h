@@ -17,6 +17,8 @@
 
 extern void WakeupExecutorsAtCommit(void);
 extern void WakeupSchedulerAtCommit(const pg_uuid_t *job_config_id);
+extern bool WakeupRequestCancel(int64 execution_id, CancelReason reason,
+								const char *by);
 extern void WakeupCancelAtCommit(int64 execution_id, CancelReason reason,
 								 const char *by);
 

@@ -22,6 +22,7 @@
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
 
+#include "own_settings.h"
 #include "workers.h"
 
 /*
@@ -111,6 +112,21 @@ WorkerSleep(long timeout_ms)
 					 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH |
 					 (timeout_ms >= 0 ? WL_TIMEOUT : 0),
 					 timeout_ms, PG_WAIT_EXTENSION);
+}
+
+/*
+ * WorkerConnect
+ *	  Connect to the worker's database as the bootstrap superuser, with the
+ *	  server's settings only: what ALTER DATABASE ... SET or ALTER ROLE ...
+ *	  SET would apply is undone (own_settings.c), so a database owner's
+ *	  settings never reach the statements jobconfig runs as superuser.
+ */
+void
+WorkerConnect(Oid dboid)
+{
+	ServerSettingsCapture();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	ServerSettingsRestore();
 }
 
 /*

@@ -31,6 +31,7 @@ typedef struct WorkerPlace
 
 extern void WorkerDescribe(BackgroundWorker *worker, const char *function,
 						   const char *type, Oid dboid, int slot, int executor);
+extern void WorkerConnect(Oid dboid);
 extern WorkerPlace WorkerPlaceOf(Datum main_arg);
 extern void WorkerInstallSignals(void);
 extern void WorkerCheckSignals(void);

@@ -84,7 +84,14 @@ my $running = $node->safe_psql('postgres', q{
 # A recent run caused by an old one: the cause may go, the recent run stays.
 my $cause = $node->safe_psql('postgres', q{SELECT max(id) FROM jobconfig.job_executions WHERE job_id = 'plain' AND status = 'failed'});
 my $effect = $node->safe_psql('postgres', q{SELECT max(id) FROM jobconfig.job_executions WHERE job_id = 'plain' AND finished_at > now() - interval '1 day'});
-$node->safe_psql('postgres', "UPDATE jobconfig.job_executions SET cause_id = $cause WHERE id = $effect");
+# (History made by hand: a final row's links are otherwise only cleared.)
+$node->safe_psql('postgres', qq{
+	BEGIN;
+	ALTER TABLE jobconfig.job_executions DISABLE TRIGGER job_executions_transition;
+	UPDATE jobconfig.job_executions SET cause_id = $cause WHERE id = $effect;
+	ALTER TABLE jobconfig.job_executions ENABLE ALWAYS TRIGGER job_executions_transition;
+	COMMIT;
+});
 
 my $total = $node->safe_psql('postgres', 'SELECT count(*) FROM jobconfig.job_executions');
 is($total, 2500 + 30 + 20 + 20 + 10 + 50 + 5 + 20 + 15 + 10 + 30 + 2, 'the history to prune is in place');

@@ -23,3 +23,14 @@ CREATE TRIGGER job_configs_before_write
 CREATE TRIGGER job_configs_before_delete
     BEFORE DELETE ON jobconfig.job_configs
     FOR EACH ROW EXECUTE FUNCTION jobconfig.job_configs_before_delete();
+
+-- Every update of an execution keeps to the state diagram (src/README.md):
+-- final rows never change (but for their links to a deleted job or cause),
+-- and only jobconfig's workers start and end runs (src/execution_state.c).
+-- ALWAYS: it fires in session_replication_role replica too.
+CREATE FUNCTION jobconfig.execution_transition() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'jobconfig_execution_transition';
+CREATE TRIGGER job_executions_transition
+    BEFORE UPDATE ON jobconfig.job_executions
+    FOR EACH ROW EXECUTE FUNCTION jobconfig.execution_transition();
+ALTER TABLE jobconfig.job_executions ENABLE ALWAYS TRIGGER job_executions_transition;

@@ -155,16 +155,21 @@ BEGIN
          WHERE e.id = cancel_execution.execution_id;
         RETURN true;
     ELSIF current_status = 'running' THEN
+        -- Only while an executor holds the run unsettled (claimed, or
+        -- running and not yet past the end of its command): a run whose
+        -- end is being recorded ends as it ended, and this says false.
+        IF NOT jobconfig.interrupt_at_commit(cancel_execution.execution_id) THEN
+            RETURN false;
+        END IF;
         UPDATE jobconfig.job_executions AS e
            SET cancel_requested = true
          WHERE e.id = cancel_execution.execution_id;
-        PERFORM jobconfig.interrupt_at_commit(cancel_execution.execution_id);
         RETURN true;
     END IF;
     RETURN false;
 END $$;
 COMMENT ON FUNCTION jobconfig.cancel_execution(bigint) IS
-    'Cancel a queued execution, or ask a running one to stop; false when it had already ended';
+    'Cancel a queued or running execution; true when it will end cancelled, false when it had already ended (or its end was being recorded)';
 
 CREATE FUNCTION jobconfig.get_enabled_jobs() RETURNS SETOF jobconfig.job_configs
     LANGUAGE plpgsql STABLE AS $$

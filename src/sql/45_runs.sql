@@ -22,7 +22,7 @@ COMMENT ON FUNCTION jobconfig.retry_delay(jsonb, integer) IS
 -- trigger downstream jobs.  Downstream jobs are locked first, so two
 -- upstream runs ending at once cannot both miss that together they satisfy
 -- a job waiting for "all".
-CREATE FUNCTION jobconfig.finish_executions(execution_ids bigint[]) RETURNS void
+CREATE FUNCTION jobconfig.finish_executions(execution_ids bigint[], final_ids bigint[] DEFAULT '{}') RETURNS void
     LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     any_failed boolean;
@@ -56,6 +56,7 @@ BEGIN
           JOIN jobconfig.job_configs j ON j.id = e.job_config_id
          WHERE e.id = ANY (execution_ids)
            AND e.status IN ('failed', 'timed_out')
+           AND e.id <> ALL (coalesce(final_ids, '{}'))
            AND j.enabled
            AND e.attempt < (j.payload #>> '{execution,retry,maxAttempts}')::integer;
     END IF;
@@ -124,8 +125,8 @@ BEGIN
                    AND jobconfig.run_is_final(u.id, u.status)))
      ORDER BY d.id, f.id;
 END $$;
-COMMENT ON FUNCTION jobconfig.finish_executions(bigint[]) IS
-    'Queue the retries, notifications and downstream runs that the ended runs call for (used by the workers)';
+COMMENT ON FUNCTION jobconfig.finish_executions(bigint[], bigint[]) IS
+    'Queue the retries, notifications and downstream runs that the ended runs call for, retrying none of final_ids (used by the workers)';
 
 CREATE FUNCTION jobconfig.run_is_final(execution_id bigint, status text) RETURNS boolean
     LANGUAGE sql STABLE AS $$
@@ -149,7 +150,7 @@ COMMENT ON FUNCTION jobconfig.outcome_matches(text, text) IS
     'Whether a run''s status satisfies a dependency''s "on" (success, failure, completion)';
 
 -- Only jobconfig itself finishes runs.
-REVOKE EXECUTE ON FUNCTION jobconfig.finish_executions(bigint[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION jobconfig.finish_executions(bigint[], bigint[]) FROM PUBLIC;
 
 CREATE FUNCTION jobconfig.current_input() RETURNS jsonb
     LANGUAGE c STABLE PARALLEL RESTRICTED
@@ -169,11 +170,11 @@ CREATE FUNCTION jobconfig.scheduler_status() RETURNS jsonb
 COMMENT ON FUNCTION jobconfig.scheduler_status() IS
     'This database''s scheduler, executors and notifier: pids, jobs held, configuration changes applied, runs in progress';
 
-CREATE FUNCTION jobconfig.interrupt_at_commit(execution_id bigint) RETURNS void
+CREATE FUNCTION jobconfig.interrupt_at_commit(execution_id bigint) RETURNS boolean
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'jobconfig_interrupt_at_commit';
 COMMENT ON FUNCTION jobconfig.interrupt_at_commit(bigint) IS
-    'Once this transaction commits, cancel the statement of the executor running that execution (used by cancel_execution)';
+    'Whether an executor holds that execution still cancellable; if so it ends cancelled once this transaction commits (used by cancel_execution)';
 
 -- Statement-level, so a bulk insert costs one call: whatever was inserted
 -- may be a queued run, and the idle executors look at commit.
