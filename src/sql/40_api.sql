@@ -3,17 +3,26 @@
 -- caller's rights (no SECURITY DEFINER): row-level security and the write
 -- trigger apply to it exactly as to a direct INSERT or UPDATE, and each one
 -- first refuses, with 42501, a role that is not a reader or a writer.
+--
+-- Nulls (src/README.md, "The function surface"): a required argument that
+-- is null is refused with 22004, "<argument> must not be null", after the
+-- rights check; so is a null optional argument whose default is a value.
+-- An optional argument whose default is null takes null as "not given".
+-- A null job_id matches no job, and job_not_found refuses it so.
 
 -- A job is not found: the same error everywhere.
 CREATE FUNCTION jobconfig.job_not_found(job_id text) RETURNS void
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     RAISE EXCEPTION 'job "%" does not exist', job_id
         USING ERRCODE = 'undefined_object',
               HINT = 'jobconfig.get_enabled_jobs() and the table jobconfig.job_configs list the jobs.';
 END $$;
 COMMENT ON FUNCTION jobconfig.job_not_found(text) IS
-    'Raise the error for an unknown job id (42704)';
+    'Raise the error for an unknown job id (42704), or for a null one (22004)';
 
 CREATE FUNCTION jobconfig.create_job(job_id text, payload jsonb, meta jsonb DEFAULT '{}')
     RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -21,13 +30,21 @@ DECLARE
     created jsonb;
 BEGIN
     PERFORM jobconfig.require_writer('create jobs');
+    IF create_job.job_id IS NULL THEN
+        RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF create_job.payload IS NULL THEN
+        RAISE EXCEPTION 'payload must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF create_job.meta IS NULL THEN
+        RAISE EXCEPTION 'meta must not be null' USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Leave it out for an empty meta, {}.';
+    END IF;
     IF EXISTS (SELECT FROM jobconfig.job_configs j WHERE j.job_id = create_job.job_id) THEN
         RAISE EXCEPTION 'job "%" already exists', create_job.job_id
             USING ERRCODE = 'unique_violation',
                   HINT = 'Use jobconfig.update_job() to change it.';
     END IF;
     INSERT INTO jobconfig.job_configs AS j (job_id, payload, meta)
-    VALUES (create_job.job_id, create_job.payload, coalesce(create_job.meta, '{}'))
+    VALUES (create_job.job_id, create_job.payload, create_job.meta)
     RETURNING to_jsonb(j) INTO created;
     RETURN created;
 END $$;
@@ -77,8 +94,7 @@ DECLARE
 BEGIN
     PERFORM jobconfig.require_writer('enable or disable jobs');
     IF set_job_enabled.enabled IS NULL THEN
-        RAISE EXCEPTION 'enabled must be true or false'
-            USING ERRCODE = 'null_value_not_allowed';
+        RAISE EXCEPTION 'enabled must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     UPDATE jobconfig.job_configs AS j
        SET payload = pg_catalog.jsonb_set(j.payload, '{enabled}', pg_catalog.to_jsonb(set_job_enabled.enabled))
@@ -181,8 +197,9 @@ CREATE FUNCTION jobconfig.get_jobs_by_trigger(trigger_type text) RETURNS SETOF j
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM jobconfig.require_reader('list jobs');
-    IF get_jobs_by_trigger.trigger_type IS NULL OR get_jobs_by_trigger.trigger_type
-       NOT IN ('schedule', 'webhook', 'manual', 'dependency') THEN
+    IF get_jobs_by_trigger.trigger_type IS NULL THEN
+        RAISE EXCEPTION 'trigger_type must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF get_jobs_by_trigger.trigger_type NOT IN ('schedule', 'webhook', 'manual', 'dependency') THEN
         RAISE EXCEPTION 'unknown trigger type "%"', get_jobs_by_trigger.trigger_type
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Trigger types are schedule, webhook, manual and dependency.';
@@ -218,23 +235,33 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM jobconfig.job_not_found(record_job_execution.job_id);
     END IF;
-    IF record_job_execution.status IS NULL OR record_job_execution.status
+    IF record_job_execution.status IS NULL THEN
+        RAISE EXCEPTION 'status must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF record_job_execution.trigger_source IS NULL THEN
+        RAISE EXCEPTION 'trigger_source must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF record_job_execution.attempt IS NULL THEN
+        RAISE EXCEPTION 'attempt must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF record_job_execution.status
        NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped') THEN
         RAISE EXCEPTION 'status "%" cannot be recorded', record_job_execution.status
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A recorded run has ended: succeeded, failed, timed_out, cancelled or skipped.';
     END IF;
+    IF NOT (pg_catalog.isfinite(started) AND pg_catalog.isfinite(finished)) THEN
+        RAISE EXCEPTION 'started_at and finished_at must be finite timestamps'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF started > finished THEN
         RAISE EXCEPTION 'started_at (%) is after finished_at (%)', started, finished
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF record_job_execution.trigger_source IS NULL OR record_job_execution.trigger_source
-       NOT IN ('schedule', 'webhook', 'manual', 'dependency', 'retry') THEN
+    IF record_job_execution.trigger_source NOT IN ('schedule', 'webhook', 'manual', 'dependency', 'retry') THEN
         RAISE EXCEPTION 'unknown trigger source "%"', record_job_execution.trigger_source
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Trigger sources are schedule, webhook, manual, dependency and retry.';
     END IF;
-    IF record_job_execution.attempt IS NULL OR record_job_execution.attempt NOT BETWEEN 1 AND 100 THEN
+    IF record_job_execution.attempt NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION 'attempt % is out of range (1-100)', record_job_execution.attempt
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -271,7 +298,9 @@ DECLARE
     config_id uuid;
 BEGIN
     PERFORM jobconfig.require_reader('read execution history');
-    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 10000 THEN
+    IF max_rows IS NULL THEN
+        RAISE EXCEPTION 'max_rows must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF max_rows NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION 'max_rows % is out of range (1-10000)', max_rows
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -379,8 +408,9 @@ DECLARE
     entry_id bigint;
 BEGIN
     PERFORM jobconfig.require_writer('add changelog entries');
-    IF add_changelog_entry.message IS NULL OR btrim(add_changelog_entry.message) = ''
-       OR length(add_changelog_entry.message) > 4000 THEN
+    IF add_changelog_entry.message IS NULL THEN
+        RAISE EXCEPTION 'message must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF btrim(add_changelog_entry.message) = '' OR length(add_changelog_entry.message) > 4000 THEN
         RAISE EXCEPTION 'a changelog message must have 1 to 4000 characters'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
