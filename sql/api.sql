@@ -150,6 +150,7 @@ SELECT jobconfig.run_job(NULL);
 SELECT jobconfig.get_jobs_by_trigger(NULL);
 SELECT jobconfig.get_job_execution_history('api-manual', NULL);
 SELECT jobconfig.get_latest_execution_status(NULL);
+SELECT jobconfig.cancel_execution(NULL);
 SELECT jobconfig.record_job_execution('api-manual', NULL);
 SELECT jobconfig.record_job_execution('api-manual', 'succeeded', trigger_source => NULL);
 SELECT jobconfig.record_job_execution('api-manual', 'succeeded', attempt => NULL);

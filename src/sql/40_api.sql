@@ -158,6 +158,9 @@ DECLARE
     current_status text;
 BEGIN
     PERFORM jobconfig.require_writer('cancel executions');
+    IF cancel_execution.execution_id IS NULL THEN
+        RAISE EXCEPTION 'execution_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT e.status INTO current_status FROM jobconfig.job_executions AS e
      WHERE e.id = cancel_execution.execution_id FOR UPDATE;
     IF NOT FOUND THEN
