@@ -173,7 +173,7 @@ CREATE FUNCTION jobconfig.interrupt_at_commit(execution_id bigint) RETURNS void
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'jobconfig_interrupt_at_commit';
 COMMENT ON FUNCTION jobconfig.interrupt_at_commit(bigint) IS
-    'Once this transaction commits, cancel the statement of the executor running that execution (used by cancel_execution)';
+    'Once this transaction commits, cancel the statement of the executor running that execution, which this transaction asked to stop (used by cancel_execution; refuses anything else)';
 
 -- Statement-level, so a bulk insert costs one call: whatever was inserted
 -- may be a queued run, and the idle executors look at commit.
