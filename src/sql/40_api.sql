@@ -10,7 +10,9 @@
 -- An optional argument whose default is null takes null as "not given".
 -- A null job_id matches no job, and job_not_found refuses it so.
 
--- A job is not found: the same error everywhere.
+-- A job is not found: the same error everywhere.  Executable by every
+-- role, as the API functions that call it are: it reads nothing and only
+-- raises.
 CREATE FUNCTION jobconfig.job_not_found(job_id text) RETURNS void
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -281,20 +283,6 @@ END $$;
 COMMENT ON FUNCTION jobconfig.record_job_execution(text, text, timestamptz, timestamptz, text, jsonb, jsonb, text, integer) IS
     'Record a run made by an external runner; returns the execution id';
 
-CREATE FUNCTION jobconfig.job_config_id(job_id text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    found_id uuid;
-BEGIN
-    SELECT j.id INTO found_id FROM jobconfig.job_configs AS j WHERE j.job_id = job_config_id.job_id;
-    IF NOT FOUND THEN
-        PERFORM jobconfig.job_not_found(job_config_id.job_id);
-    END IF;
-    RETURN found_id;
-END $$;
-COMMENT ON FUNCTION jobconfig.job_config_id(text) IS
-    'The uuid of a job, by its job id; an error when there is no such job';
-
 CREATE FUNCTION jobconfig.get_job_execution_history(job_id text, max_rows integer DEFAULT 10)
     RETURNS SETOF jobconfig.job_executions LANGUAGE plpgsql STABLE AS $$
 DECLARE
@@ -307,7 +295,11 @@ BEGIN
         RAISE EXCEPTION 'max_rows % is out of range (1-10000)', max_rows
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    config_id := jobconfig.job_config_id(get_job_execution_history.job_id);
+    SELECT j.id INTO config_id FROM jobconfig.job_configs AS j
+     WHERE j.job_id = get_job_execution_history.job_id;
+    IF NOT FOUND THEN
+        PERFORM jobconfig.job_not_found(get_job_execution_history.job_id);
+    END IF;
     RETURN QUERY
         SELECT * FROM jobconfig.job_executions AS e
          WHERE e.job_config_id = config_id
@@ -333,11 +325,17 @@ COMMENT ON FUNCTION jobconfig.get_latest_job_executions() IS
 CREATE FUNCTION jobconfig.get_latest_execution_status(job_id text) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    config_id uuid;
     latest text;
 BEGIN
     PERFORM jobconfig.require_reader('read execution history');
+    SELECT j.id INTO config_id FROM jobconfig.job_configs AS j
+     WHERE j.job_id = get_latest_execution_status.job_id;
+    IF NOT FOUND THEN
+        PERFORM jobconfig.job_not_found(get_latest_execution_status.job_id);
+    END IF;
     SELECT e.status INTO latest FROM jobconfig.job_executions AS e
-     WHERE e.job_config_id = jobconfig.job_config_id(get_latest_execution_status.job_id)
+     WHERE e.job_config_id = config_id
      ORDER BY e.id DESC LIMIT 1;
     RETURN latest;
 END $$;
@@ -417,7 +415,11 @@ BEGIN
         RAISE EXCEPTION 'a changelog message must have 1 to 4000 characters'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    config_id := jobconfig.job_config_id(add_changelog_entry.job_id);
+    SELECT j.id INTO config_id FROM jobconfig.job_configs AS j
+     WHERE j.job_id = add_changelog_entry.job_id;
+    IF NOT FOUND THEN
+        PERFORM jobconfig.job_not_found(add_changelog_entry.job_id);
+    END IF;
     INSERT INTO jobconfig.job_changelog (job_config_id, job_id, action, message)
     VALUES (config_id, add_changelog_entry.job_id, 'note', add_changelog_entry.message)
     RETURNING id INTO entry_id;

@@ -148,9 +148,6 @@ $$;
 COMMENT ON FUNCTION jobconfig.outcome_matches(text, text) IS
     'Whether a run''s status satisfies a dependency''s "on" (success, failure, completion)';
 
--- Only jobconfig itself finishes runs.
-REVOKE EXECUTE ON FUNCTION jobconfig.finish_executions(bigint[]) FROM PUBLIC;
-
 CREATE FUNCTION jobconfig.current_input() RETURNS jsonb
     LANGUAGE c STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'jobconfig_current_input';
@@ -189,5 +186,4 @@ CREATE FUNCTION jobconfig.announce_install() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'jobconfig_announce_install';
 COMMENT ON FUNCTION jobconfig.announce_install() IS
     'Ask the launcher, at commit, to start this database''s scheduler (run by the install script)';
-REVOKE EXECUTE ON FUNCTION jobconfig.announce_install() FROM PUBLIC;
 SELECT jobconfig.announce_install();
