@@ -139,6 +139,26 @@ SELECT action, changed_by, message, changes FROM jobconfig.job_changelog
 SELECT jobconfig.add_changelog_entry('api-manual', '  ');
 SELECT jobconfig.add_changelog_entry('no-such-job', 'hello');
 
+-- nulls: a required argument, or an optional one whose default is a value,
+-- is refused by name (22004); an optional one whose default is null means
+-- "not given"
+SELECT jobconfig.create_job(NULL, '{"execution": {"command": "SELECT 1"}}');
+SELECT jobconfig.create_job('api-null', NULL);
+SELECT jobconfig.create_job('api-null', '{"execution": {"command": "SELECT 1"}}', NULL);
+SELECT jobconfig.update_job(NULL, '{"execution": {"command": "SELECT 1"}}');
+SELECT jobconfig.run_job(NULL);
+SELECT jobconfig.get_jobs_by_trigger(NULL);
+SELECT jobconfig.get_job_execution_history('api-manual', NULL);
+SELECT jobconfig.get_latest_execution_status(NULL);
+SELECT jobconfig.cancel_execution(NULL);
+SELECT jobconfig.record_job_execution('api-manual', NULL);
+SELECT jobconfig.record_job_execution('api-manual', 'succeeded', trigger_source => NULL);
+SELECT jobconfig.record_job_execution('api-manual', 'succeeded', attempt => NULL);
+SELECT jobconfig.add_changelog_entry('api-manual', NULL);
+SELECT jobconfig.job_health(NULL);
+-- and a run recorded with infinite times is refused too
+SELECT jobconfig.record_job_execution('api-manual', 'succeeded', started_at => '-infinity');
+
 -- delete_job: refused while others depend on the job; history is kept
 SELECT jobconfig.delete_job('api-manual');
 SELECT jobconfig.delete_job('api-dependency');

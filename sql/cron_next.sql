@@ -84,9 +84,13 @@ SELECT jobconfig.cron_next('0 0 29 2 *', '294276-01-01 00:00+00') AS last_leap_d
        jobconfig.cron_next('0 0 1 1 *', '294276-06-01 00:00+00') AS beyond_range;
 SELECT jobconfig.cron_next('0 0 1 1 *', '4713-11-25 00:00+00 BC') AS near_start;
 
--- NULLs: the functions are strict.
-SELECT jobconfig.cron_next(NULL, '2026-01-01'), jobconfig.cron_next('* * * * *', NULL),
-       jobconfig.cron_next('* * * * *', '2026-01-01', NULL);
+-- NULLs are refused, naming the argument, a given "after" or "timezone"
+-- included: none of the functions is STRICT, which would answer null.
+SELECT jobconfig.cron_next(NULL, '2026-01-01');
+SELECT jobconfig.cron_next('* * * * *', NULL);
+SELECT jobconfig.cron_next('* * * * *', '2026-01-01', NULL);
+SELECT * FROM jobconfig.cron_preview('* * * * *', NULL);
+SELECT jobconfig.cron_describe(NULL);
 
 -- Errors: unknown zones (and POSIX specs, which are not zone names),
 -- infinite "after", bad counts.

@@ -38,6 +38,7 @@
 #include "utils/varlena.h"
 
 #include "access.h"
+#include "arguments.h"
 #include "jobconfig.h"
 
 PG_FUNCTION_INFO_V1(jobconfig_current_role_can_read);
@@ -246,6 +247,7 @@ jobconfig_current_role_can_write(PG_FUNCTION_ARGS)
 Datum
 jobconfig_require_reader(PG_FUNCTION_ARGS)
 {
+	ArgumentsRequire(fcinfo);
 	AccessRequireReader(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }
@@ -257,6 +259,7 @@ jobconfig_require_reader(PG_FUNCTION_ARGS)
 Datum
 jobconfig_require_writer(PG_FUNCTION_ARGS)
 {
+	ArgumentsRequire(fcinfo);
 	AccessRequireWriter(text_to_cstring(PG_GETARG_TEXT_PP(0)));
 	PG_RETURN_VOID();
 }

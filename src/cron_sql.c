@@ -4,9 +4,10 @@
  *	  SQL-callable functions of the cron engine: cron_next, cron_preview
  *	  and cron_describe.
  *
- * These are thin: they turn bad input into ereport(ERROR) with errcode
- * 22023 and leave the work to the pure engine (cron_parse.c, cron_next.c,
- * cron_describe.c, cron_timezone.c).
+ * These are thin: they refuse a null argument (22004, arguments.c), turn
+ * bad input into ereport(ERROR) with errcode 22023 and leave the work to
+ * the pure engine (cron_parse.c, cron_next.c, cron_describe.c,
+ * cron_timezone.c).
  *
  * IDENTIFICATION
  *	  src/cron_sql.c
@@ -21,6 +22,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "arguments.h"
 #include "cron.h"
 
 /* Largest count cron_preview returns. */
@@ -43,10 +45,12 @@ Datum
 jobconfig_cron_next(PG_FUNCTION_ARGS)
 {
 	CronSchedule schedule;
-	TimestampTz after = PG_GETARG_TIMESTAMPTZ(1);
+	TimestampTz after;
 	pg_tz	   *tz;
 	TimestampTz next;
 
+	ArgumentsRequire(fcinfo);
+	after = PG_GETARG_TIMESTAMPTZ(1);
 	CronSqlParse(PG_GETARG_TEXT_PP(0), &schedule);
 	tz = CronSqlZone(PG_GETARG_TEXT_PP(2));
 	CronSqlCheckAfter(after);
@@ -66,11 +70,14 @@ jobconfig_cron_preview(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CronSchedule schedule;
-	int32		count = PG_GETARG_INT32(1);
-	TimestampTz after = PG_GETARG_TIMESTAMPTZ(2);
+	int32		count;
+	TimestampTz after;
 	pg_tz	   *tz;
 	int32		i;
 
+	ArgumentsRequire(fcinfo);
+	count = PG_GETARG_INT32(1);
+	after = PG_GETARG_TIMESTAMPTZ(2);
 	CronSqlParse(PG_GETARG_TEXT_PP(0), &schedule);
 	if (count < 1 || count > CRON_PREVIEW_MAX)
 		ereport(ERROR,
@@ -104,6 +111,7 @@ jobconfig_cron_describe(PG_FUNCTION_ARGS)
 {
 	CronSchedule schedule;
 
+	ArgumentsRequire(fcinfo);
 	CronSqlParse(PG_GETARG_TEXT_PP(0), &schedule);
 	PG_RETURN_TEXT_P(cstring_to_text(CronDescribe(&schedule)));
 }

@@ -19,9 +19,11 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/objectaccess.h"
 #include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
@@ -30,6 +32,8 @@
 #include "utils/memutils.h"
 
 #include "access.h"
+#include "arguments.h"
+#include "catalog.h"
 #include "jobconfig.h"
 #include "shmem.h"
 #include "wakeup.h"
@@ -57,6 +61,18 @@ static List *changed_jobs = NIL;	/* of pg_uuid_t *, in TopTransactionContext */
 static List *cancels = NIL;		/* of PendingCancel *, likewise */
 
 static object_access_hook_type prev_object_access_hook = NULL;
+
+/*
+ * The running execution, as the caller sees it, and whether its
+ * cancel_requested was set: who last wrote the row (xmin) says whether
+ * this transaction did.
+ */
+static CatalogQuery CancelRequested = {
+	"SELECT xmin FROM jobconfig.job_executions"
+	" WHERE id = $1 AND finished_at IS NULL AND status = 'running'"
+	"   AND cancel_requested",
+	1, {INT8OID}
+};
 
 /*
  * Forget
@@ -274,19 +290,51 @@ jobconfig_announce_install(PG_FUNCTION_ARGS)
 /*
  * jobconfig_interrupt_at_commit
  *	  SQL: jobconfig.interrupt_at_commit(execution_id), for
- *	  cancel_execution(), which holds the run's row locked: whether the run
- *	  can still be cancelled; if so, once this transaction commits, it ends
- *	  cancelled by the current role (its statement is cancelled if it
- *	  runs one).
+ *	  cancel_execution(), which holds the run's row locked and has set
+ *	  its cancel_requested: whether the run can still be cancelled (an
+ *	  executor holds it claimed, or running its command); if so, once this
+ *	  transaction commits, it ends cancelled by the current role (its
+ *	  statement is cancelled if it runs one).
+ *
+ * cancel_execution() runs with its caller's rights, so this must be
+ * executable by its callers too, and it is executable by every role.  It
+ * signals nothing a direct call could abuse: only a writer gets past the
+ * first check, and only for a run that is running and that this very
+ * transaction has asked to stop (it set cancel_requested, which takes a
+ * writer's UPDATE of the row) -- what cancel_execution() does.  Anything
+ * else is refused, and nothing is signalled.
  */
 Datum
 jobconfig_interrupt_at_commit(PG_FUNCTION_ARGS)
 {
+	int64		execution_id;
+	Datum		args[1];
+	bool		requested = false;
+
+	ArgumentsRequire(fcinfo);
+	execution_id = PG_GETARG_INT64(0);
 	AccessRequireWriter("cancel executions");
-	if (PG_ARGISNULL(0))
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	args[0] = Int64GetDatum(execution_id);
+	CatalogExecute(&CancelRequested, args, NULL, false, 1);
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		xmin = CatalogGetDatum(0, 1, &isnull);
+
+		requested = !isnull &&
+			TransactionIdIsCurrentTransactionId(DatumGetTransactionId(xmin));
+	}
+	SPI_finish();
+	if (!requested)
 		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("execution_id must not be null")));
-	PG_RETURN_BOOL(WakeupRequestCancel(PG_GETARG_INT64(0), CANCEL_BY_USER,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("execution " INT64_FORMAT " is not a running execution this transaction asked to stop",
+						execution_id),
+				 errhint("Use jobconfig.cancel_execution() to cancel an execution.")));
+
+	PG_RETURN_BOOL(WakeupRequestCancel(execution_id, CANCEL_BY_USER,
 									   GetUserNameFromId(GetUserId(), false)));
 }

@@ -3,17 +3,28 @@
 -- caller's rights (no SECURITY DEFINER): row-level security and the write
 -- trigger apply to it exactly as to a direct INSERT or UPDATE, and each one
 -- first refuses, with 42501, a role that is not a reader or a writer.
+--
+-- Nulls (src/README.md, "The function surface"): a required argument that
+-- is null is refused with 22004, "<argument> must not be null", after the
+-- rights check; so is a null optional argument whose default is a value.
+-- An optional argument whose default is null takes null as "not given".
+-- A null job_id matches no job, and job_not_found refuses it so.
 
--- A job is not found: the same error everywhere.
+-- A job is not found: the same error everywhere.  Executable by every
+-- role, as the API functions that call it are: it reads nothing and only
+-- raises.
 CREATE FUNCTION jobconfig.job_not_found(job_id text) RETURNS void
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
+    IF job_id IS NULL THEN
+        RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     RAISE EXCEPTION 'job "%" does not exist', job_id
         USING ERRCODE = 'undefined_object',
               HINT = 'jobconfig.get_enabled_jobs() and the table jobconfig.job_configs list the jobs.';
 END $$;
 COMMENT ON FUNCTION jobconfig.job_not_found(text) IS
-    'Raise the error for an unknown job id (42704)';
+    'Raise the error for an unknown job id (42704), or for a null one (22004)';
 
 CREATE FUNCTION jobconfig.create_job(job_id text, payload jsonb, meta jsonb DEFAULT '{}')
     RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -21,13 +32,21 @@ DECLARE
     created jsonb;
 BEGIN
     PERFORM jobconfig.require_writer('create jobs');
+    IF create_job.job_id IS NULL THEN
+        RAISE EXCEPTION 'job_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF create_job.payload IS NULL THEN
+        RAISE EXCEPTION 'payload must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF create_job.meta IS NULL THEN
+        RAISE EXCEPTION 'meta must not be null' USING ERRCODE = 'null_value_not_allowed',
+              HINT = 'Leave it out for an empty meta, {}.';
+    END IF;
     IF EXISTS (SELECT FROM jobconfig.job_configs j WHERE j.job_id = create_job.job_id) THEN
         RAISE EXCEPTION 'job "%" already exists', create_job.job_id
             USING ERRCODE = 'unique_violation',
                   HINT = 'Use jobconfig.update_job() to change it.';
     END IF;
     INSERT INTO jobconfig.job_configs AS j (job_id, payload, meta)
-    VALUES (create_job.job_id, create_job.payload, coalesce(create_job.meta, '{}'))
+    VALUES (create_job.job_id, create_job.payload, create_job.meta)
     RETURNING to_jsonb(j) INTO created;
     RETURN created;
 END $$;
@@ -77,8 +96,7 @@ DECLARE
 BEGIN
     PERFORM jobconfig.require_writer('enable or disable jobs');
     IF set_job_enabled.enabled IS NULL THEN
-        RAISE EXCEPTION 'enabled must be true or false'
-            USING ERRCODE = 'null_value_not_allowed';
+        RAISE EXCEPTION 'enabled must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     UPDATE jobconfig.job_configs AS j
        SET payload = pg_catalog.jsonb_set(j.payload, '{enabled}', pg_catalog.to_jsonb(set_job_enabled.enabled))
@@ -142,6 +160,9 @@ DECLARE
     current_status text;
 BEGIN
     PERFORM jobconfig.require_writer('cancel executions');
+    IF cancel_execution.execution_id IS NULL THEN
+        RAISE EXCEPTION 'execution_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT e.status INTO current_status FROM jobconfig.job_executions AS e
      WHERE e.id = cancel_execution.execution_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -158,12 +179,15 @@ BEGIN
         -- Only while an executor holds the run unsettled (claimed, or
         -- running and not yet past the end of its command): a run whose
         -- end is being recorded ends as it ended, and this says false.
-        IF NOT jobconfig.interrupt_at_commit(cancel_execution.execution_id) THEN
-            RETURN false;
-        END IF;
         UPDATE jobconfig.job_executions AS e
            SET cancel_requested = true
          WHERE e.id = cancel_execution.execution_id;
+        IF NOT jobconfig.interrupt_at_commit(cancel_execution.execution_id) THEN
+            UPDATE jobconfig.job_executions AS e
+               SET cancel_requested = false
+             WHERE e.id = cancel_execution.execution_id;
+            RETURN false;
+        END IF;
         RETURN true;
     END IF;
     RETURN false;
@@ -186,8 +210,9 @@ CREATE FUNCTION jobconfig.get_jobs_by_trigger(trigger_type text) RETURNS SETOF j
     LANGUAGE plpgsql STABLE AS $$
 BEGIN
     PERFORM jobconfig.require_reader('list jobs');
-    IF get_jobs_by_trigger.trigger_type IS NULL OR get_jobs_by_trigger.trigger_type
-       NOT IN ('schedule', 'webhook', 'manual', 'dependency') THEN
+    IF get_jobs_by_trigger.trigger_type IS NULL THEN
+        RAISE EXCEPTION 'trigger_type must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF get_jobs_by_trigger.trigger_type NOT IN ('schedule', 'webhook', 'manual', 'dependency') THEN
         RAISE EXCEPTION 'unknown trigger type "%"', get_jobs_by_trigger.trigger_type
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Trigger types are schedule, webhook, manual and dependency.';
@@ -223,23 +248,33 @@ BEGIN
     IF NOT FOUND THEN
         PERFORM jobconfig.job_not_found(record_job_execution.job_id);
     END IF;
-    IF record_job_execution.status IS NULL OR record_job_execution.status
+    IF record_job_execution.status IS NULL THEN
+        RAISE EXCEPTION 'status must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF record_job_execution.trigger_source IS NULL THEN
+        RAISE EXCEPTION 'trigger_source must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF record_job_execution.attempt IS NULL THEN
+        RAISE EXCEPTION 'attempt must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF record_job_execution.status
        NOT IN ('succeeded', 'failed', 'timed_out', 'cancelled', 'skipped') THEN
         RAISE EXCEPTION 'status "%" cannot be recorded', record_job_execution.status
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A recorded run has ended: succeeded, failed, timed_out, cancelled or skipped.';
     END IF;
+    IF NOT (pg_catalog.isfinite(started) AND pg_catalog.isfinite(finished)) THEN
+        RAISE EXCEPTION 'started_at and finished_at must be finite timestamps'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
     IF started > finished THEN
         RAISE EXCEPTION 'started_at (%) is after finished_at (%)', started, finished
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF record_job_execution.trigger_source IS NULL OR record_job_execution.trigger_source
-       NOT IN ('schedule', 'webhook', 'manual', 'dependency', 'retry') THEN
+    IF record_job_execution.trigger_source NOT IN ('schedule', 'webhook', 'manual', 'dependency', 'retry') THEN
         RAISE EXCEPTION 'unknown trigger source "%"', record_job_execution.trigger_source
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'Trigger sources are schedule, webhook, manual, dependency and retry.';
     END IF;
-    IF record_job_execution.attempt IS NULL OR record_job_execution.attempt NOT BETWEEN 1 AND 100 THEN
+    IF record_job_execution.attempt NOT BETWEEN 1 AND 100 THEN
         RAISE EXCEPTION 'attempt % is out of range (1-100)', record_job_execution.attempt
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -256,31 +291,23 @@ END $$;
 COMMENT ON FUNCTION jobconfig.record_job_execution(text, text, timestamptz, timestamptz, text, jsonb, jsonb, text, integer) IS
     'Record a run made by an external runner; returns the execution id';
 
-CREATE FUNCTION jobconfig.job_config_id(job_id text) RETURNS uuid
-    LANGUAGE plpgsql STABLE AS $$
-DECLARE
-    found_id uuid;
-BEGIN
-    SELECT j.id INTO found_id FROM jobconfig.job_configs AS j WHERE j.job_id = job_config_id.job_id;
-    IF NOT FOUND THEN
-        PERFORM jobconfig.job_not_found(job_config_id.job_id);
-    END IF;
-    RETURN found_id;
-END $$;
-COMMENT ON FUNCTION jobconfig.job_config_id(text) IS
-    'The uuid of a job, by its job id; an error when there is no such job';
-
 CREATE FUNCTION jobconfig.get_job_execution_history(job_id text, max_rows integer DEFAULT 10)
     RETURNS SETOF jobconfig.job_executions LANGUAGE plpgsql STABLE AS $$
 DECLARE
     config_id uuid;
 BEGIN
     PERFORM jobconfig.require_reader('read execution history');
-    IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 10000 THEN
+    IF max_rows IS NULL THEN
+        RAISE EXCEPTION 'max_rows must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF max_rows NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION 'max_rows % is out of range (1-10000)', max_rows
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    config_id := jobconfig.job_config_id(get_job_execution_history.job_id);
+    SELECT j.id INTO config_id FROM jobconfig.job_configs AS j
+     WHERE j.job_id = get_job_execution_history.job_id;
+    IF NOT FOUND THEN
+        PERFORM jobconfig.job_not_found(get_job_execution_history.job_id);
+    END IF;
     RETURN QUERY
         SELECT * FROM jobconfig.job_executions AS e
          WHERE e.job_config_id = config_id
@@ -306,11 +333,17 @@ COMMENT ON FUNCTION jobconfig.get_latest_job_executions() IS
 CREATE FUNCTION jobconfig.get_latest_execution_status(job_id text) RETURNS text
     LANGUAGE plpgsql STABLE AS $$
 DECLARE
+    config_id uuid;
     latest text;
 BEGIN
     PERFORM jobconfig.require_reader('read execution history');
+    SELECT j.id INTO config_id FROM jobconfig.job_configs AS j
+     WHERE j.job_id = get_latest_execution_status.job_id;
+    IF NOT FOUND THEN
+        PERFORM jobconfig.job_not_found(get_latest_execution_status.job_id);
+    END IF;
     SELECT e.status INTO latest FROM jobconfig.job_executions AS e
-     WHERE e.job_config_id = jobconfig.job_config_id(get_latest_execution_status.job_id)
+     WHERE e.job_config_id = config_id
      ORDER BY e.id DESC LIMIT 1;
     RETURN latest;
 END $$;
@@ -384,12 +417,17 @@ DECLARE
     entry_id bigint;
 BEGIN
     PERFORM jobconfig.require_writer('add changelog entries');
-    IF add_changelog_entry.message IS NULL OR btrim(add_changelog_entry.message) = ''
-       OR length(add_changelog_entry.message) > 4000 THEN
+    IF add_changelog_entry.message IS NULL THEN
+        RAISE EXCEPTION 'message must not be null' USING ERRCODE = 'null_value_not_allowed';
+    ELSIF btrim(add_changelog_entry.message) = '' OR length(add_changelog_entry.message) > 4000 THEN
         RAISE EXCEPTION 'a changelog message must have 1 to 4000 characters'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    config_id := jobconfig.job_config_id(add_changelog_entry.job_id);
+    SELECT j.id INTO config_id FROM jobconfig.job_configs AS j
+     WHERE j.job_id = add_changelog_entry.job_id;
+    IF NOT FOUND THEN
+        PERFORM jobconfig.job_not_found(add_changelog_entry.job_id);
+    END IF;
     INSERT INTO jobconfig.job_changelog (job_config_id, job_id, action, message)
     VALUES (config_id, add_changelog_entry.job_id, 'note', add_changelog_entry.message)
     RETURNING id INTO entry_id;

@@ -149,9 +149,6 @@ $$;
 COMMENT ON FUNCTION jobconfig.outcome_matches(text, text) IS
     'Whether a run''s status satisfies a dependency''s "on" (success, failure, completion)';
 
--- Only jobconfig itself finishes runs.
-REVOKE EXECUTE ON FUNCTION jobconfig.finish_executions(bigint[], bigint[]) FROM PUBLIC;
-
 CREATE FUNCTION jobconfig.current_input() RETURNS jsonb
     LANGUAGE c STABLE PARALLEL RESTRICTED
     AS 'MODULE_PATHNAME', 'jobconfig_current_input';
@@ -174,7 +171,7 @@ CREATE FUNCTION jobconfig.interrupt_at_commit(execution_id bigint) RETURNS boole
     LANGUAGE c VOLATILE
     AS 'MODULE_PATHNAME', 'jobconfig_interrupt_at_commit';
 COMMENT ON FUNCTION jobconfig.interrupt_at_commit(bigint) IS
-    'Whether an executor holds that execution still cancellable; if so it ends cancelled once this transaction commits (used by cancel_execution)';
+    'Whether an executor holds that execution, which this transaction asked to stop, still cancellable; if so it ends cancelled once this transaction commits (used by cancel_execution; refuses anything else)';
 
 -- Statement-level, so a bulk insert costs one call: whatever was inserted
 -- may be a queued run, and the idle executors look at commit.
@@ -190,5 +187,4 @@ CREATE FUNCTION jobconfig.announce_install() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'jobconfig_announce_install';
 COMMENT ON FUNCTION jobconfig.announce_install() IS
     'Ask the launcher, at commit, to start this database''s scheduler (run by the install script)';
-REVOKE EXECUTE ON FUNCTION jobconfig.announce_install() FROM PUBLIC;
 SELECT jobconfig.announce_install();

@@ -97,7 +97,6 @@ CREATE FUNCTION jobconfig.queue_notifications(execution_ids bigint[]) RETURNS vo
 $$;
 COMMENT ON FUNCTION jobconfig.queue_notifications(bigint[]) IS
     'Write the outbox rows of the ended runs that are final and whose job asks to hear of them (used by the workers)';
-REVOKE EXECUTE ON FUNCTION jobconfig.queue_notifications(bigint[]) FROM PUBLIC;
 
 -- New rows wake the notifier at commit.
 CREATE FUNCTION jobconfig.wake_notifier() RETURNS trigger

@@ -8,4 +8,3 @@ CREATE FUNCTION jobconfig.receive_webhook(path text, body text, signature text,
     AS 'MODULE_PATHNAME', 'jobconfig_receive_webhook';
 COMMENT ON FUNCTION jobconfig.receive_webhook(text, text, text, text) IS
     'Queue a run of the webhook job at "path" when "signature" is sha256=<hex HMAC-SHA256 of [timestamp.]body with its secret>; returns the execution id';
-GRANT EXECUTE ON FUNCTION jobconfig.receive_webhook(text, text, text, text) TO PUBLIC;
