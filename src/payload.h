@@ -88,9 +88,14 @@ typedef struct FieldSpec
 	const char *discriminator;
 	const char *when;
 
-	/* Numbers. */
-	double		minimum;
-	double		maximum;
+	/*
+	 * Numbers: the bounds as decimal literals.  jsonb numbers are numeric,
+	 * so a value is compared with them as numeric, exactly: as doubles,
+	 * 10.0000000000000000000000000001 would pass for 10.  The schema shows
+	 * the same text.
+	 */
+	const char *minimum;
+	const char *maximum;
 
 	/* Strings, and the items of string arrays. */
 	int			min_length;

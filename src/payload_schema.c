@@ -202,10 +202,16 @@ AppendFieldSchema(StringInfo out, const FieldSpec *spec)
 			AppendKey(out, "type");
 			appendStringInfoString(out, spec->kind == FIELD_INTEGER ?
 								   "\"integer\"" : "\"number\"");
-			AppendKey(out, "minimum");
-			appendStringInfo(out, "%.15g", spec->minimum);
-			AppendKey(out, "maximum");
-			appendStringInfo(out, "%.15g", spec->maximum);
+			if (spec->minimum != NULL)
+			{
+				AppendKey(out, "minimum");
+				appendStringInfoString(out, spec->minimum);
+			}
+			if (spec->maximum != NULL)
+			{
+				AppendKey(out, "maximum");
+				appendStringInfoString(out, spec->maximum);
+			}
 			break;
 		case FIELD_BOOLEAN:
 			AppendKey(out, "type");
