@@ -165,6 +165,15 @@ SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "we
 SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "../etc", "secret": "short"}}}');
 SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "********"}}}');
 SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "toleranceSeconds": 0}}}');
+-- one signature scheme per job: "timestamp" (the default) or "body", and
+-- a tolerance only for the timestamped one
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "both"}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "Body"}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": null}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "body", "toleranceSeconds": 300}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "timestamp", "toleranceSeconds": 60}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "body"}}}');
+
 -- Meta
 SELECT pg_temp.refusal('v', pg_temp.ok(), '{"title": 5, "colour": "red", "tags": ["a", "a", ""]}');
 SELECT pg_temp.refusal('v', pg_temp.ok(), '[]');

@@ -1,7 +1,7 @@
--- webhook: what receive_webhook answers, where no worker is needed:
--- refusals that look the same whether or not a job has the path (SQLSTATE,
--- message, detail, hint, and no transaction id).  t/020_webhook.pl runs the
--- queued jobs.
+-- webhook: what receive_webhook answers, where no worker is needed: the one
+-- form of signature each job takes, and refusals that look the same whether
+-- or not a job has the path (SQLSTATE, message, detail, hint, and no
+-- transaction id).  t/020_webhook.pl runs the queued jobs.
 \set SHOW_CONTEXT never
 \pset format unaligned
 \pset tuples_only on
@@ -54,10 +54,12 @@ END $$;
 CREATE FUNCTION pg_temp.now_ts() RETURNS text LANGUAGE sql
     AS $$ SELECT floor(extract(epoch FROM now()))::bigint::text $$;
 
--- Two jobs.
+-- Two jobs: Stripe's scheme (the default: timestamp "." body, with a
+-- tolerance and a once-only guard) and GitHub's (the body alone, no
+-- tolerance to set).
 SELECT jobconfig.create_job('wh-stripe', '{"trigger": {"type": "webhook", "webhook": {"path": "wh-stripe", "secret": "whsec-stripe-0123456789"}},
                                            "execution": {"command": "SELECT 1"}}') #> '{payload,trigger,webhook}';
-SELECT jobconfig.create_job('wh-github', '{"trigger": {"type": "webhook", "webhook": {"path": "wh-github", "secret": "whsec-github-0123456789"}},
+SELECT jobconfig.create_job('wh-github', '{"trigger": {"type": "webhook", "webhook": {"path": "wh-github", "secret": "whsec-github-0123456789", "signature": "body"}},
                                            "execution": {"command": "SELECT 1"}}') #> '{payload,trigger,webhook}';
 
 -- The reference refusal: an unknown path.
@@ -72,5 +74,28 @@ SELECT path || ', ' || CASE WHEN ts IS NULL THEN 'no timestamp' ELSE 'timestamp'
             THEN 'the same refusal' ELSE pg_temp.call(path, '{"ref": "main"}', 'sha256=' || repeat('0', 64), ts) END
   FROM unnest(ARRAY['wh-stripe', 'wh-github', 'no-such-path', '0-before-every-path', 'zzzz-after-every-path']) AS path,
        unnest(ARRAY[NULL, pg_temp.now_ts()]) AS ts;
+
+-- Each job takes its own form only; the other form gets the same answer.
+-- Stripe's scheme: a timestamped call is queued, once.
+SELECT pg_temp.call('wh-stripe', '{"ref": "main"}', pg_temp.hmac(pg_temp.now_ts() || '.{"ref": "main"}', 'whsec-stripe-0123456789'), pg_temp.now_ts());
+-- that call captured and sent again later as the body "<timestamp>.<body>"
+-- without a timestamp: refused (this was the replay past the tolerance and
+-- the once-only guard)
+SELECT pg_temp.call('wh-stripe', '1700000000.{"ref": "main"}', pg_temp.hmac('1700000000.{"ref": "main"}', 'whsec-stripe-0123456789')) = :'unknown' AS replay_refused_alike;
+-- the body alone, signed and sent without a timestamp: refused
+SELECT pg_temp.call('wh-stripe', '{"ref": "main"}', pg_temp.hmac('{"ref": "main"}', 'whsec-stripe-0123456789')) = :'unknown' AS body_alone_refused_alike;
+-- GitHub's scheme: the body alone is queued, every time
+SELECT pg_temp.call('wh-github', '{"ref": "main"}', pg_temp.hmac('{"ref": "main"}', 'whsec-github-0123456789'));
+SELECT pg_temp.call('wh-github', '{"ref": "main"}', pg_temp.hmac('{"ref": "main"}', 'whsec-github-0123456789'));
+-- a timestamped call, signed right for Stripe's scheme: refused
+SELECT pg_temp.call('wh-github', '{"ref": "main"}', pg_temp.hmac(pg_temp.now_ts() || '.{"ref": "main"}', 'whsec-github-0123456789'), pg_temp.now_ts()) = :'unknown' AS timestamped_refused_alike;
+-- the body's signature with a timestamp sent beside it: refused
+SELECT pg_temp.call('wh-github', '{"ref": "main"}', pg_temp.hmac('{"ref": "main"}', 'whsec-github-0123456789'), pg_temp.now_ts()) = :'unknown' AS timestamp_beside_refused_alike;
+-- a timestamp outside the tolerance is refused only once the signature is
+-- valid, and then says so
+SELECT pg_temp.call('wh-stripe', '{"ref": "main"}', pg_temp.hmac((pg_temp.now_ts()::bigint - 1000) || '.{"ref": "main"}', 'whsec-stripe-0123456789'), (pg_temp.now_ts()::bigint - 1000)::text);
+
+-- The schema says the same: toleranceSeconds only with a timestamp.
+SELECT jsonb_pretty(jobconfig.payload_schema() #> '{properties,trigger,properties,webhook,allOf}');
 
 SELECT jobconfig.delete_job(j) FROM unnest(ARRAY['wh-stripe', 'wh-github']) AS j;

@@ -83,7 +83,9 @@ typedef struct FieldSpec
 	/*
 	 * Discriminated sections: an object with "discriminator" set picks its
 	 * sections by the value of that key; a child with "when" set must be
-	 * present exactly when the discriminator has that value.
+	 * present exactly when the discriminator has that value, or, when it
+	 * has a default, gets it then and is refused otherwise (a webhook's
+	 * toleranceSeconds, which only its timestamped scheme has).
 	 */
 	const char *discriminator;
 	const char *when;

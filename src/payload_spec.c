@@ -45,6 +45,7 @@ static const char *const DependencyModes[] = {"all", "any", NULL};
 static const char *const ConcurrencyPolicies[] =
 {"forbid", "allow", "replace", NULL};
 static const char *const MissedRunPolicies[] = {"skip", "once", "all", NULL};
+static const char *const WebhookSignatureSchemes[] = {"timestamp", "body", NULL};
 
 /*
  * CheckNotBlank
@@ -193,10 +194,19 @@ static const FieldSpec WebhookFields[] = {
 		.description = "Path segment that names this job in receive_webhook(); unique across jobs"},
 	{.name = "secret", .kind = FIELD_STRING, .required = true,
 		.min_length = 16, .max_length = 256, .secret = SECRET_WEBHOOK,
-		.description = "Shared secret for the HMAC-SHA256 signature of the body; shown to readers as \"" REDACTED_SECRET "\""},
-	{.name = "toleranceSeconds", .kind = FIELD_INTEGER, .default_json = "300",
-		.minimum = "1", .maximum = "86400",
-		.description = "How far a signed timestamp may be from now before the call is refused as a replay"},
+		.description = "Shared secret the sender keys each call's HMAC-SHA256 signature with; shown to readers as \"" REDACTED_SECRET "\""},
+	/*
+	 * One scheme per job: a job that took both would take a call signed as
+	 * timestamp "." body again, at any time, as a body of that text sent
+	 * without a timestamp.  The timestamped one is the default because it
+	 * is the one that refuses replays.
+	 */
+	{.name = "signature", .kind = FIELD_STRING, .default_json = "\"timestamp\"",
+		.allowed = WebhookSignatureSchemes,
+		.description = "What each call's HMAC-SHA256 covers: \"timestamp\", the timestamp sent with it, \".\" and the body (Stripe's scheme: within toleranceSeconds, accepted once); \"body\", the body alone, sent without a timestamp (GitHub's scheme: no replay protection). A call in the other form is refused"},
+	{.name = "toleranceSeconds", .kind = FIELD_INTEGER, .when = "timestamp",
+		.default_json = "300", .minimum = "1", .maximum = "86400",
+		.description = "How far a signed timestamp may be from now before the call is refused as a replay; only with signature \"timestamp\""},
 	{0}
 };
 
@@ -223,7 +233,7 @@ static const FieldSpec TriggerFields[] = {
 		.fields = ScheduleFields,
 		.description = "Required when type is schedule"},
 	{.name = "webhook", .kind = FIELD_OBJECT, .when = "webhook",
-		.fields = WebhookFields,
+		.discriminator = "signature", .fields = WebhookFields,
 		.description = "Required when type is webhook"},
 	{.name = "dependency", .kind = FIELD_OBJECT, .when = "dependency",
 		.fields = DependencyFields,

@@ -225,6 +225,16 @@ ReportUnknownKeys(Walk *walk, const FieldSpec *spec, JsonbContainer *object,
 }
 
 /*
+ * HasDefault
+ *	  Does an absent field get a value of its own?
+ */
+static bool
+HasDefault(const FieldSpec *spec)
+{
+	return spec->default_json != NULL || spec->default_fn != NULL;
+}
+
+/*
  * DefaultValue
  *	  The default of an absent field as a JsonbValue, or NULL when it has
  *	  none (an optional section that stays absent).
@@ -329,7 +339,7 @@ ValidateObjectFields(Walk *walk, const FieldSpec *spec, JsonbContainer *object,
 							   path, spec->discriminator, chosen);
 				continue;
 			}
-			if (value == NULL)
+			if (value == NULL && !HasDefault(child))
 			{
 				ProblemAdd(walk->problems, child_path,
 						   "is required when %s.%s is \"%s\"",

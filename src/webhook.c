@@ -11,10 +11,14 @@
  *
  *	- the body size is bounded (jobconfig.webhook_max_bytes) before any work;
  *	- signature is "sha256=" and the hex HMAC-SHA256, keyed with the job's
- *	  secret, of the body, or of timestamp "." body when a timestamp is
- *	  given (GitHub's and Stripe's conventions);
- *	- an unknown path and a wrong signature get the same error after the
- *	  same work: the look-up takes no lock (which
+ *	  secret, of what the job's trigger.webhook.signature names: timestamp
+ *	  "." body ("timestamp", Stripe's convention, the default) or the body
+ *	  alone ("body", GitHub's).  A job accepts its own form only: were both
+ *	  accepted, a call signed as timestamp "." body could be replayed at
+ *	  any time as a body of that text without a timestamp, past the
+ *	  tolerance and the once-only guard;
+ *	- an unknown path, a wrong signature and a call in the other form get
+ *	  the same error after the same work: the look-up takes no lock (which
  *	  would assign a transaction id, visible to a caller, and take longer),
  *	  an unknown path is checked against a throwaway key, the digests are
  *	  compared in constant time, and every condition is evaluated before
@@ -82,7 +86,8 @@ PG_FUNCTION_INFO_V1(jobconfig_receive_webhook);
  * is chosen by the value of the path called either.
  */
 static CatalogQuery FindWebhookJob = {
-	.sql = "SELECT j.webhook_path, j.id, s.webhook_secret"
+	.sql = "SELECT j.webhook_path, j.id, s.webhook_secret,"
+	"       j.webhook_signature IS DISTINCT FROM 'body'"
 	"  FROM jobconfig.job_configs j"
 	"  JOIN jobconfig.job_secrets s ON s.job_config_id = j.id"
 	" WHERE j.webhook_path >= LEAST($1,"
@@ -97,7 +102,7 @@ static CatalogQuery FindWebhookJob = {
  * and still at that path: the row the call is checked again against.
  */
 static CatalogQuery LockWebhookJob = {
-	"SELECT s.webhook_secret,"
+	"SELECT s.webhook_secret, j.webhook_signature IS DISTINCT FROM 'body',"
 	"       j.job_id, j.enabled, j.priority, j.run_as::oid,"
 	"       (j.payload #>> '{trigger,webhook,toleranceSeconds}')::integer"
 	"  FROM jobconfig.job_configs j"
@@ -138,6 +143,7 @@ typedef struct WebhookJob
 	bool		found;
 	Datum		job_config_id;	/* uuid */
 	char	   *secret;
+	bool		timestamped;	/* trigger.webhook.signature "timestamp" */
 	/* Read once the signature passed and the row is locked: */
 	char	   *job_id;
 	bool		enabled;
@@ -148,7 +154,9 @@ typedef struct WebhookJob
 
 /*
  * Refuse
- *	  The one answer for an unknown path and for a bad signature.
+ *	  The one answer for an unknown path, a bad signature and a call in the
+ *	  form its job does not take.  It names both forms, and never says
+ *	  which one a path takes: that would tell a caller that the path exists.
  */
 static void
 Refuse(void)
@@ -156,7 +164,7 @@ Refuse(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 			 errmsg("webhook call refused: unknown path or bad signature"),
-			 errdetail("The signature must be \"" SIGNATURE_PREFIX "\" followed by the hex HMAC-SHA256 of the body (of timestamp, \".\" and the body when a timestamp is given), keyed with the secret of the job whose trigger.webhook.path is the path called.")));
+			 errdetail("The signature must be \"" SIGNATURE_PREFIX "\" followed by the hex HMAC-SHA256, keyed with the secret of the job whose trigger.webhook.path is the path called, of what that job's trigger.webhook.signature names: for \"timestamp\" (the default), the timestamp sent with the call, \".\" and the body; for \"body\", the body alone, with no timestamp sent.")));
 }
 
 /*
@@ -315,7 +323,7 @@ PathsEqual(const char *called, const char *stored)
 
 /*
  * FindJob
- *	  The job at the call's path, if any: its id and secret.  A
+ *	  The job at the call's path, if any: its id, secret and scheme.  A
  *	  plain read, which takes no lock and assigns no transaction id, and
  *	  which reads a row of some job whether or not one has the path (see
  *	  FindWebhookJob).
@@ -337,25 +345,30 @@ FindJob(const WebhookCall *call, WebhookJob *job)
 	path = TextDatumGetCString(CatalogGetDatum(0, 1, &isnull));
 	job->job_config_id = CatalogGetDatum(0, 2, &isnull);
 	job->secret = TextDatumGetCString(CatalogGetDatum(0, 3, &isnull));
+	job->timestamped = DatumGetBool(CatalogGetDatum(0, 4, &isnull));
 	job->found = PathsEqual(call->path, path);
 }
 
 /*
  * CallIsSigned
- *	  Does the call carry a valid signature of the job?  For an unknown
- *	  path, the HMAC is computed with a throwaway key, and every condition
- *	  is evaluated before they are combined, so that the answer takes as
- *	  long whatever it is.  *given receives the signature's digest.
+ *	  Does the call carry a valid signature of the job, in the job's form?
+ *	  For an unknown path, the HMAC is computed with a throwaway key and
+ *	  the form taken as right, and every condition is evaluated before
+ *	  they are combined, so that the answer takes as long whatever it is.
+ *	  *given receives the signature's digest.
  */
 static bool
 CallIsSigned(const WebhookCall *call, const WebhookJob *job, uint8 *given)
 {
 	uint8		expected[PG_SHA256_DIGEST_LENGTH];
 	bool		well_formed = ParseSignature(call->signature, given);
+	bool		timestamped = job->found ? job->timestamped : call->timestamp != NULL;
+	bool		in_its_form;
 
 	ComputeSignature(job->found ? job->secret : THROWAWAY_KEY,
 					 call->timestamp, call->body, call->body_len, expected);
-	return job->found & well_formed & DigestsEqual(given, expected);
+	in_its_form = timestamped == (call->timestamp != NULL);
+	return job->found & well_formed & in_its_form & DigestsEqual(given, expected);
 }
 
 /*
@@ -377,11 +390,12 @@ LockJob(const WebhookCall *call, WebhookJob *job)
 	if (SPI_processed != 1)
 		return false;
 	job->secret = CatalogGetText(0, 1);
-	job->job_id = CatalogGetText(0, 2);
-	job->enabled = DatumGetBool(CatalogGetDatum(0, 3, &isnull));
-	job->priority = CatalogGetDatum(0, 4, &isnull);
-	job->run_as = CatalogGetDatum(0, 5, &isnull);
-	job->tolerance = DatumGetInt32(CatalogGetDatum(0, 6, &tolerance_null));
+	job->timestamped = DatumGetBool(CatalogGetDatum(0, 2, &isnull));
+	job->job_id = CatalogGetText(0, 3);
+	job->enabled = DatumGetBool(CatalogGetDatum(0, 4, &isnull));
+	job->priority = CatalogGetDatum(0, 5, &isnull);
+	job->run_as = CatalogGetDatum(0, 6, &isnull);
+	job->tolerance = DatumGetInt32(CatalogGetDatum(0, 7, &tolerance_null));
 	if (tolerance_null)
 		job->tolerance = 0;
 	return true;
@@ -496,7 +510,7 @@ jobconfig_receive_webhook(PG_FUNCTION_ARGS)
 	if (!LockJob(&call, &job) || !CallIsSigned(&call, &job, given))
 		Refuse();
 
-	if (call.timestamp != NULL)
+	if (job.timestamped)
 		CheckTimestamp(&call, &job);
 	if (!job.enabled)
 		ereport(ERROR,
@@ -504,7 +518,7 @@ jobconfig_receive_webhook(PG_FUNCTION_ARGS)
 				 errmsg("webhook job \"%s\" is disabled", job.job_id),
 				 errhint("Enable it with jobconfig.set_job_enabled(); calls made meanwhile are not kept.")));
 	input = BodyAsInput(call.body, call.body_len);
-	if (call.timestamp != NULL)
+	if (job.timestamped)
 		RememberCall(&call, &job, given);
 	execution_id = QueueRun(&job, input);
 	SPI_finish();
