@@ -1,7 +1,8 @@
 -- webhook: what receive_webhook answers, where no worker is needed: the one
--- form of signature each job takes, and refusals that look the same whether
--- or not a job has the path (SQLSTATE, message, detail, hint, and no
--- transaction id).  t/020_webhook.pl runs the queued jobs.
+-- form of signature each job takes, refusals that look the same whether or
+-- not a job has the path (SQLSTATE, message, detail, hint, and no
+-- transaction id), and signed bodies jsonb cannot hold, which still queue
+-- their run.  t/020_webhook.pl runs the queued jobs.
 \set SHOW_CONTEXT never
 \pset format unaligned
 \pset tuples_only on
@@ -97,5 +98,45 @@ SELECT pg_temp.call('wh-stripe', '{"ref": "main"}', pg_temp.hmac((pg_temp.now_ts
 
 -- The schema says the same: toleranceSeconds only with a timestamp.
 SELECT jsonb_pretty(jobconfig.payload_schema() #> '{properties,trigger,properties,webhook,allOf}');
+
+-- Signed bodies that jsonb cannot hold (numbers beyond numeric's range,
+-- nesting deeper than the stack allows, an escape of NUL) are queued with
+-- the body as a jsonb string, as a body that is not JSON is; JSON that
+-- jsonb holds stays JSON.
+CREATE TABLE pg_temp.bodies (n int, body text);
+INSERT INTO pg_temp.bodies VALUES
+    (1, '{"amount": 1e1000000}'),
+    (2, '[1e-1000000]'),
+    (3, repeat('[', 100000) || repeat(']', 100000)),
+    (4, repeat('{"a": ', 100000) || '1' || repeat('}', 100000)),
+    (5, '{"note": "\u0000"}'),
+    (6, 'not JSON at all'),
+    (7, '{"amount": 1e100, "deep": [[[[1]]]]}');
+CREATE TABLE pg_temp.runs AS
+SELECT n, jobconfig.receive_webhook('wh-github', body, pg_temp.hmac(body, 'whsec-github-0123456789')) AS id
+  FROM pg_temp.bodies;
+SELECT b.n, jsonb_typeof(e.input),
+       CASE jsonb_typeof(e.input) WHEN 'string' THEN e.input #>> '{}' = b.body
+                                  ELSE e.input = b.body::jsonb END AS input_is_the_body
+  FROM pg_temp.bodies b
+  LEFT JOIN pg_temp.runs r ON r.n = b.n
+  LEFT JOIN jobconfig.job_executions e ON e.id = r.id
+ ORDER BY b.n;
+
+-- With the timestamped scheme too; the replay guard's row and the queued
+-- run are written together, so the same call sent again is refused and
+-- queues nothing.
+SELECT pg_temp.now_ts() AS ts \gset
+SELECT count(*) AS runs_before FROM jobconfig.job_executions WHERE job_id = 'wh-stripe' \gset
+SELECT count(*) AS signatures_before FROM jobconfig.webhook_signatures s
+  JOIN jobconfig.job_configs j ON j.id = s.job_config_id WHERE j.job_id = 'wh-stripe' \gset
+SELECT n, pg_temp.call('wh-stripe', body, pg_temp.hmac(:'ts' || '.' || body, 'whsec-stripe-0123456789'), :'ts')
+  FROM pg_temp.bodies WHERE n IN (1, 3) ORDER BY n;
+SELECT count(*) - :runs_before AS new_runs FROM jobconfig.job_executions WHERE job_id = 'wh-stripe';
+SELECT count(*) - :signatures_before AS new_signatures FROM jobconfig.webhook_signatures s
+  JOIN jobconfig.job_configs j ON j.id = s.job_config_id WHERE j.job_id = 'wh-stripe';
+SELECT n, pg_temp.call('wh-stripe', body, pg_temp.hmac(:'ts' || '.' || body, 'whsec-stripe-0123456789'), :'ts')
+  FROM pg_temp.bodies WHERE n IN (1, 3) ORDER BY n;
+SELECT count(*) - :runs_before AS new_runs FROM jobconfig.job_executions WHERE job_id = 'wh-stripe';
 
 SELECT jobconfig.delete_job(j) FROM unnest(ARRAY['wh-stripe', 'wh-github']) AS j;

@@ -32,7 +32,8 @@
  *	  is refused too (webhook_signatures remembers it until it expires);
  *	- only then is the job's state revealed (disabled).
  *
- * The run's input is the body as jsonb when it is JSON, else a jsonb string.
+ * The run's input is the body as jsonb when jsonb can hold it, else a
+ * jsonb string: a validly signed call is never lost to its body.
  *
  * IDENTIFICATION
  *	  src/webhook.c
@@ -43,6 +44,7 @@
 
 #include <ctype.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/hmac.h"
@@ -53,6 +55,8 @@
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -448,22 +452,80 @@ RememberCall(const WebhookCall *call, const WebhookJob *job, const uint8 *given)
 }
 
 /*
+ * BodyAsString
+ *	  The body as a jsonb string.  It cannot fail: the body is valid text
+ *	  of the database's encoding, and at most jobconfig.webhook_max_bytes
+ *	  (64MB) is far below the 256MB a jsonb value may hold.
+ */
+static Datum
+BodyAsString(char *body, size_t len)
+{
+	JsonbValue	string;
+
+	string.type = jbvString;
+	string.val.string.val = body;
+	string.val.string.len = len;
+	return JsonbPGetDatum(JsonbValueToJsonb(&string));
+}
+
+/*
  * BodyAsInput
- *	  The run's input: the body as jsonb when it is JSON, else as a jsonb
- *	  string.
+ *	  The run's input: the body as jsonb when it is JSON that jsonb can
+ *	  hold, else the body as a jsonb string, as for a body that is not JSON
+ *	  at all.  This runs after the signature passed, so no body may make it
+ *	  fail: a number beyond numeric's range (1e1000000), nesting deeper than
+ *	  the server's stack allows, an escape jsonb refuses (\u0000), or
+ *	  anything else jsonb_in raises, is caught in a subtransaction and the
+ *	  body kept as a string; the sender's call is not lost.  Only a cancel
+ *	  or a shutdown (class 57) goes through, as it would anywhere.  The
+ *	  attempt runs in a memory context of its own, dropped when it fails.
  */
 static Datum
 BodyAsInput(char *body, size_t len)
 {
-	JsonLexContext *lex = JsonLexerForCString(body, len,
-											  GetDatabaseEncoding(), true);
-	StringInfoData quoted;
+	MemoryContext caller = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	MemoryContext attempt = AllocSetContextCreate(caller, "webhook body",
+												  ALLOCSET_DEFAULT_SIZES);
+	volatile Datum input = (Datum) 0;
+	volatile bool parsed = false;
 
-	if (pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS)
-		return DirectFunctionCall1(jsonb_in, CStringGetDatum(body));
-	initStringInfo(&quoted);
-	escape_json(&quoted, body);
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(quoted.data));
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(attempt);
+	PG_TRY();
+	{
+		JsonLexContext *lex = JsonLexerForCString(body, len,
+												  GetDatabaseEncoding(), true);
+
+		if (pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS)
+		{
+			input = DirectFunctionCall1(jsonb_in, CStringGetDatum(body));
+			parsed = true;
+		}
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *error;
+
+		MemoryContextSwitchTo(caller);
+		error = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(caller);
+		CurrentResourceOwner = owner;
+		if (ERRCODE_TO_CATEGORY(error->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(error);
+		FreeErrorData(error);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(caller);
+	CurrentResourceOwner = owner;
+
+	if (parsed)
+		return input;
+	MemoryContextDelete(attempt);
+	return BodyAsString(body, len);
 }
 
 /*
@@ -489,7 +551,10 @@ QueueRun(const WebhookJob *job, Datum input)
  * jobconfig_receive_webhook
  *	  receive_webhook(path, body, signature, "timestamp") returns bigint:
  *	  the id of the queued run.  Up to the signature check every path,
- *	  known or not, does the same work and writes nothing.
+ *	  known or not, does the same work and writes nothing; the errors a
+ *	  signed call can still meet are the documented refusals (timestamp,
+ *	  replay, disabled job, a job changed in between) and those of any
+ *	  statement (a cancel, memory running out).
  */
 Datum
 jobconfig_receive_webhook(PG_FUNCTION_ARGS)

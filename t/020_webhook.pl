@@ -7,7 +7,8 @@
 # accepted once; or "body" (GitHub's), message = the body, no timestamp
 # sent.  Anyone may call it, anon included; every refusal queues nothing,
 # a wrong signature, a call in the other form and an unknown path look the
-# same, and no error shows a secret.
+# same, no error shows a secret, and a validly signed body that jsonb
+# cannot hold still runs the job, as a jsonb string.
 use strict;
 use warnings;
 use FindBin;
@@ -303,6 +304,33 @@ $body = '{"from": "stranger"}';
 $r = hook('deploy', $body, sign($secret, $body), role => 'stranger');
 like($r->{id}, qr/^\d+$/, 'a role jobconfig knows nothing of can call it too') or diag explain $r;
 wait_done($r->{id});
+
+# A validly signed body that jsonb cannot hold -- a number beyond numeric's
+# range, nesting deeper than the server's stack allows -- is not lost: the
+# job runs with the body as a jsonb string, as for a body that is not JSON.
+foreach my $case (['a number beyond numeric', '{"amount": 1e1000000}'],
+	['nesting deeper than the stack allows', ('[' x 100000) . (']' x 100000)])
+{
+	my ($what, $b) = @$case;
+	$r = hook('deploy', $b, sign($secret, $b));
+	like($r->{id}, qr/^\d+$/, "a signed body with $what is accepted") or diag explain $r;
+	is(wait_done($r->{id}), 'succeeded|webhook|deploy', "and the job runs ($what)");
+	is($node->safe_psql('postgres', qq{SELECT jsonb_typeof(input) || '|' || (md5(input #>> '{}') = md5(\$wh\$$b\$wh\$))
+		FROM public.hooks WHERE job = 'deploy' ORDER BY id DESC LIMIT 1}),
+		'string|true', "with the body as a jsonb string for its input ($what)");
+}
+# Timestamped: the replay guard's row is written with the queued run, so
+# the call is refused when sent again, and queues nothing then.
+$body = '{"amount": 1e1000000}';
+$now = $node->safe_psql('postgres', 'SELECT extract(epoch FROM now())::bigint');
+$tsig = sign($stripe_secret, $body, $now);
+$r = hook('stripe', $body, $tsig, $now);
+like($r->{id}, qr/^\d+$/, 'a timestamped call with such a body is accepted') or diag explain $r;
+is(wait_done($r->{id}), 'succeeded|webhook|stripe', 'and runs the job');
+$before = count();
+$r = hook('stripe', $body, $tsig, $now);
+like($r->{message}, qr/received before/, 'and the same call sent again is refused as received before');
+is(count(), $before, 'queueing nothing');
 
 # Bodies over jobconfig.webhook_max_bytes (bytes, not characters): 54000.
 ($ret, $out, $err) = $node->psql('postgres', q{ALTER SYSTEM SET jobconfig.webhook_max_bytes = '1kB'});

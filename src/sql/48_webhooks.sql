@@ -8,5 +8,5 @@ CREATE FUNCTION jobconfig.receive_webhook(path text, body text, signature text,
     SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'jobconfig_receive_webhook';
 COMMENT ON FUNCTION jobconfig.receive_webhook(text, text, text, text) IS
-    'Queue a run of the webhook job at "path" when "signature" is sha256=<hex HMAC-SHA256, with its secret, of "timestamp.body" (trigger.webhook.signature "timestamp", the default) or of the body alone ("body")>; returns the execution id.  The run''s input is the body as jsonb when it is JSON, else a jsonb string';
+    'Queue a run of the webhook job at "path" when "signature" is sha256=<hex HMAC-SHA256, with its secret, of "timestamp.body" (trigger.webhook.signature "timestamp", the default) or of the body alone ("body")>; returns the execution id.  The run''s input is the body as jsonb, or as a jsonb string when jsonb cannot hold it (not JSON, a number beyond numeric, nesting beyond the stack): a signed call is never lost to its body';
 GRANT EXECUTE ON FUNCTION jobconfig.receive_webhook(text, text, text, text) TO PUBLIC;
