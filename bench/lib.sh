@@ -141,6 +141,25 @@ bench_cleanup() {
     fi
 }
 
+# build_jobconfig: make && make install of the working tree as it is now,
+# only when it builds; prints the reason when it does not.  It builds a
+# clean snapshot copy of the tree (sources only: no .git, bench/ or build
+# output), not the tree itself: another engineer may be running make in it
+# at the same moment, and two makes writing the same object files race.
+build_jobconfig() {
+    local log=$BENCH_TMP/logs/jobconfig-build.log src=$BENCH_TMP/jobconfig-src
+    mkdir -p "$src"
+    tar -C "$REPO_ROOT" --exclude=./.git --exclude=./bench --exclude=./tmp_check \
+        --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . \
+        | tar -C "$src" -xf -
+    if make -C "$src" PG_CONFIG="$PG_CONFIG" >"$log" 2>&1 \
+        && make -C "$src" PG_CONFIG="$PG_CONFIG" install >>"$log" 2>&1; then
+        return 0
+    fi
+    echo "does not build: $(grep -m 1 -E ': (fatal )?error:|\*\*\*' "$log" || tail -n 1 "$log")"
+    return 1
+}
+
 # cluster_start NAME PRELOAD [EXTRA_CONF]: initdb a new cluster in
 # $BENCH_TMP/NAME with BENCH_CONF, shared_preload_libraries = PRELOAD and the
 # peer's EXTRA_CONF lines (@SOCKET@ standing for the socket directory),

@@ -18,7 +18,7 @@ SELECT jsonb_pretty(jobconfig.create_job('api-dependency',
     '{"title": "Downstream", "description": "Runs after both", "tags": ["etl"]}') - 'id' - 'meta');
 
 -- The typed columns follow the payload
-SELECT job_id, enabled, trigger_type, cron, timezone, webhook_path, depends_on, run_as, priority, owner,
+SELECT job_id, enabled, trigger_type, cron, timezone, webhook_path, webhook_signature, depends_on, run_as, priority, owner,
        next_run_at IS NOT NULL AS has_next_run
   FROM jobconfig.job_configs WHERE job_id LIKE 'api-%' ORDER BY job_id;
 -- and cannot be edited by hand: the trigger derives them again

@@ -99,6 +99,31 @@ SELECT pg_temp.refusal('v', '{"execution": {"command": "SELECT 1", "retry": {"in
 SELECT pg_temp.refusal('v', '{"execution": {"command": "SELECT 1", "retry": {"maxDelaySeconds": 0}}}');
 SELECT pg_temp.refusal('v', '{"execution": {"command": "SELECT 1", "retry": {"initialDelaySeconds": 600, "maxDelaySeconds": 60}}}');
 
+-- Ranges and integers are decided on the exact decimal value (jsonb numbers
+-- are numeric), never on a double that rounds it; each problem names its
+-- path and the value as written
+SELECT pg_temp.refusal('v', pg_temp.ok() || p::jsonb) FROM (VALUES
+    ('{"execution": {"command": "SELECT 1", "retry": {"backoffMultiplier": 10.0000000000000000000000000001}}}'),
+    ('{"execution": {"command": "SELECT 1", "retry": {"backoffMultiplier": 0.99999999999999999999999999999}}}'),
+    ('{"execution": {"command": "SELECT 1", "priority": 5.0000000000000000001}}'),
+    ('{"execution": {"command": "SELECT 1", "priority": 100.000000000000000001}}'),
+    ('{"execution": {"command": "SELECT 1", "priority": -0.0000000000000000001}}'),
+    ('{"execution": {"command": "SELECT 1", "timeoutSeconds": 1e400}}'),
+    ('{"execution": {"command": "SELECT 1", "timeoutSeconds": -1e400}}'),
+    ('{"execution": {"command": "SELECT 1", "timeoutSeconds": 1e-400}}'),
+    ('{"execution": {"command": "SELECT 1", "timeoutSeconds": 86400.0000000000000000000000000000000000000001}}'),
+    ('{"execution": {"command": "SELECT 1", "retry": {"maxAttempts": 9223372036854775808}}}'),
+    ('{"trigger": {"type": "webhook", "webhook": {"path": "num-path", "secret": "0123456789abcdef", "toleranceSeconds": 86400.00000000000000001}}}'),
+    ('{"history": {"retentionDays": 36500.000000000000000001}}')) AS cases(p);
+-- and exactly at the bounds they are accepted, integers stored plainly
+-- (-0 as 0, 1e2 as 100, 86400.000 as 86400), numbers as written
+BEGIN;
+SELECT jsonb_pretty(jobconfig.create_job('val-num', '{"execution": {"command": "SELECT 1", "priority": 1e2, "timeoutSeconds": 86400.0000000000000000000000000,
+    "retry": {"maxAttempts": 1.000, "initialDelaySeconds": -0, "maxDelaySeconds": 6048e2, "backoffMultiplier": 10.0000000000000000000000000000}}}') #> '{payload,execution}');
+SELECT jobconfig.create_job('val-num2', '{"execution": {"command": "SELECT 1", "priority": -0.0, "retry": {"initialDelaySeconds": -0e5, "backoffMultiplier": 1.00000000000000000000000000000000000000000000000000001}}}') #> '{payload,execution,retry}' ->> 'backoffMultiplier' AS multiplier,
+       jobconfig.create_job('val-num3', '{"execution": {"command": "SELECT 1", "priority": -0.0}}') #>> '{payload,execution,priority}' AS priority;
+ROLLBACK;
+
 -- Allowed values
 SELECT pg_temp.refusal('v', '{"execution": {"command": "SELECT 1", "concurrency": "sometimes"}}');
 SELECT pg_temp.refusal('v', '{"execution": {"command": "SELECT 1", "missedRuns": "never"}}');
@@ -143,6 +168,14 @@ SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "we
 SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "../etc", "secret": "short"}}}');
 SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "********"}}}');
 SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "toleranceSeconds": 0}}}');
+-- one signature scheme per job: "timestamp" (the default) or "body", and
+-- a tolerance only for the timestamped one
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "both"}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "Body"}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": null}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "body", "toleranceSeconds": 300}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "timestamp", "toleranceSeconds": 60}}}');
+SELECT pg_temp.refusal('v', pg_temp.ok() || '{"trigger": {"type": "webhook", "webhook": {"path": "new-path", "secret": "0123456789abcdef", "signature": "body"}}}');
 
 -- Meta
 SELECT pg_temp.refusal('v', pg_temp.ok(), '{"title": 5, "colour": "red", "tags": ["a", "a", ""]}');

@@ -7,7 +7,8 @@
  * Every statement is parameterised, every object schema-qualified, and
  * the search_path pinned while it is planned and run (own_settings.c);
  * nothing is spliced into SQL text.  A query can ask to be planned for
- * index scans only, when statistics cannot be trusted to choose.  A prepared plan is kept for the life
+ * index scans only, when statistics cannot be trusted to choose, and for
+ * one generic plan, when no plan may be chosen by the arguments' values.  A prepared plan is kept for the life
  * of the backend (the plan cache replans it after DDL, and after the
  * extension is dropped and created again).  Callers are inside
  * SPI_connect/SPI_finish.
@@ -75,8 +76,10 @@ CatalogExecute(CatalogQuery *query, Datum *values, const char *nulls,
 
 	if (query->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(query->sql, query->nargs,
-									   query->argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(query->sql, query->nargs,
+											  query->argtypes,
+											  query->generic_plan ?
+											  CURSOR_OPT_GENERIC_PLAN : 0);
 
 		if (plan == NULL)
 			elog(ERROR, "could not prepare \"%s\": %s", query->sql,

@@ -26,6 +26,7 @@ typedef struct CatalogQuery
 	int			nargs;
 	Oid			argtypes[CATALOG_MAX_ARGS];
 	bool		by_index;		/* plan it for index scans only */
+	bool		generic_plan;	/* one plan, whatever the arguments' values */
 	SPIPlanPtr	plan;
 } CatalogQuery;
 

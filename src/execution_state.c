@@ -58,9 +58,18 @@ static CatalogQuery RecordEnds = {
 	JSONBARRAYOID, TEXTARRAYOID, INT4OID}
 };
 
+/*
+ * A run handed back that someone cancelled meanwhile ends cancelled: the
+ * canceller held its row, so this waits for that transaction and sees its
+ * cancel_requested if it committed.
+ */
 static CatalogQuery HandBack = {
 	"UPDATE jobconfig.job_executions"
-	"   SET status = 'queued', started_at = NULL, worker_pid = NULL"
+	"   SET status = CASE WHEN cancel_requested THEN 'cancelled' ELSE 'queued' END,"
+	"       started_at = CASE WHEN cancel_requested THEN started_at END,"
+	"       finished_at = CASE WHEN cancel_requested THEN pg_catalog.clock_timestamp() END,"
+	"       error = CASE WHEN cancel_requested THEN 'cancelled before it started' ELSE error END,"
+	"       worker_pid = CASE WHEN cancel_requested THEN worker_pid END"
 	" WHERE id = ANY ($1) AND worker_pid = $2",
 	2, {INT8ARRAYOID, INT4OID}
 };

@@ -80,6 +80,7 @@ typedef struct JobDerived
 	char	   *cron;
 	char	   *timezone;
 	char	   *webhook_path;
+	char	   *webhook_signature;
 	List	   *depends_on;
 	int			priority;
 } JobDerived;
@@ -181,6 +182,7 @@ Derive(Jsonb *payload, JobDerived *derived)
 	static const char *const cron_path[] = {"trigger", "schedule", "cron"};
 	static const char *const tz_path[] = {"trigger", "schedule", "timezone"};
 	static const char *const webhook_path[] = {"trigger", "webhook", "path"};
+	static const char *const signature_path[] = {"trigger", "webhook", "signature"};
 	static const char *const deps_path[] = {"trigger", "dependency", "jobIds"};
 	static const char *const priority_path[] = {"execution", "priority"};
 	JsonbValue *v;
@@ -191,6 +193,7 @@ Derive(Jsonb *payload, JobDerived *derived)
 	derived->cron = JsonbGetPathText(payload, 3, cron_path);
 	derived->timezone = JsonbGetPathText(payload, 3, tz_path);
 	derived->webhook_path = JsonbGetPathText(payload, 3, webhook_path);
+	derived->webhook_signature = JsonbGetPathText(payload, 3, signature_path);
 
 	derived->depends_on = NIL;
 	v = JsonbGetPath(payload, 3, deps_path);
@@ -641,6 +644,8 @@ jobconfig_job_configs_before_write(PG_FUNCTION_ARGS)
 	SetColumn(desc, "timezone", d, isnull, values, nulls, replace);
 	d = TextOrNull(derived.webhook_path, &isnull);
 	SetColumn(desc, "webhook_path", d, isnull, values, nulls, replace);
+	d = TextOrNull(derived.webhook_signature, &isnull);
+	SetColumn(desc, "webhook_signature", d, isnull, values, nulls, replace);
 	d = TextArrayOrNull(derived.depends_on, &isnull);
 	SetColumn(desc, "depends_on", d, isnull, values, nulls, replace);
 	SetColumn(desc, "run_as", ObjectIdGetDatum(payload_result.run_as), false,

@@ -83,14 +83,21 @@ typedef struct FieldSpec
 	/*
 	 * Discriminated sections: an object with "discriminator" set picks its
 	 * sections by the value of that key; a child with "when" set must be
-	 * present exactly when the discriminator has that value.
+	 * present exactly when the discriminator has that value, or, when it
+	 * has a default, gets it then and is refused otherwise (a webhook's
+	 * toleranceSeconds, which only its timestamped scheme has).
 	 */
 	const char *discriminator;
 	const char *when;
 
-	/* Numbers. */
-	double		minimum;
-	double		maximum;
+	/*
+	 * Numbers: the bounds as decimal literals.  jsonb numbers are numeric,
+	 * so a value is compared with them as numeric, exactly: as doubles,
+	 * 10.0000000000000000000000000001 would pass for 10.  The schema shows
+	 * the same text.
+	 */
+	const char *minimum;
+	const char *maximum;
 
 	/* Strings, and the items of string arrays. */
 	int			min_length;

@@ -88,6 +88,48 @@ AppendStringRules(StringInfo out, const FieldSpec *spec)
 }
 
 /*
+ * AppendSectionRules
+ *	  One if/then/else per child of a discriminated object that has a
+ *	  "when": when the discriminator has that value, the child is required
+ *	  (unless it has a default), else it is forbidden.  The discriminator
+ *	  may be absent, and then has its default: the condition requires the
+ *	  key only when the value is not the default.
+ */
+static void
+AppendSectionRules(StringInfo out, const FieldSpec *spec)
+{
+	const FieldSpec *child;
+	const char *key_default = NULL;
+
+	for (child = spec->fields; child->name != NULL; child++)
+		if (strcmp(child->name, spec->discriminator) == 0)
+			key_default = child->default_json;
+
+	AppendKey(out, "allOf");
+	appendStringInfoChar(out, '[');
+	for (child = spec->fields; child->name != NULL; child++)
+	{
+		char	   *value;
+
+		if (child->when == NULL)
+			continue;
+		if (out->data[out->len - 1] != '[')
+			appendStringInfoChar(out, ',');
+		value = psprintf("\"%s\"", child->when);
+		appendStringInfo(out, "{\"if\":{\"properties\":{\"%s\":{\"const\":%s}}",
+						 spec->discriminator, value);
+		if (key_default == NULL || strcmp(key_default, value) != 0)
+			appendStringInfo(out, ",\"required\":[\"%s\"]", spec->discriminator);
+		appendStringInfoChar(out, '}');
+		if (child->default_json == NULL && child->default_fn == NULL)
+			appendStringInfo(out, ",\"then\":{\"required\":[\"%s\"]}", child->name);
+		appendStringInfo(out, ",\"else\":{\"properties\":{\"%s\":false}}}",
+						 child->name);
+	}
+	appendStringInfoChar(out, ']');
+}
+
+/*
  * AppendObjectSchema
  *	  properties, required, no other keys, and for a discriminated object
  *	  one if/then/else per section: required when the discriminator has its
@@ -133,25 +175,7 @@ AppendObjectSchema(StringInfo out, const FieldSpec *spec)
 	appendStringInfoString(out, "false");
 
 	if (spec->discriminator != NULL)
-	{
-		AppendKey(out, "allOf");
-		appendStringInfoChar(out, '[');
-		for (child = spec->fields; child->name != NULL; child++)
-		{
-			if (child->when == NULL)
-				continue;
-			if (out->data[out->len - 1] != '[')
-				appendStringInfoChar(out, ',');
-			appendStringInfo(out,
-							 "{\"if\":{\"properties\":{\"%s\":{\"const\":\"%s\"}},"
-							 "\"required\":[\"%s\"]},"
-							 "\"then\":{\"required\":[\"%s\"]},"
-							 "\"else\":{\"properties\":{\"%s\":false}}}",
-							 spec->discriminator, child->when,
-							 spec->discriminator, child->name, child->name);
-		}
-		appendStringInfoChar(out, ']');
-	}
+		AppendSectionRules(out, spec);
 }
 
 /*
@@ -203,10 +227,16 @@ AppendFieldSchema(StringInfo out, const FieldSpec *spec)
 			AppendKey(out, "type");
 			appendStringInfoString(out, spec->kind == FIELD_INTEGER ?
 								   "\"integer\"" : "\"number\"");
-			AppendKey(out, "minimum");
-			appendStringInfo(out, "%.15g", spec->minimum);
-			AppendKey(out, "maximum");
-			appendStringInfo(out, "%.15g", spec->maximum);
+			if (spec->minimum != NULL)
+			{
+				AppendKey(out, "minimum");
+				appendStringInfoString(out, spec->minimum);
+			}
+			if (spec->maximum != NULL)
+			{
+				AppendKey(out, "maximum");
+				appendStringInfoString(out, spec->maximum);
+			}
 			break;
 		case FIELD_BOOLEAN:
 			AppendKey(out, "type");

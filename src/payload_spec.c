@@ -45,6 +45,7 @@ static const char *const DependencyModes[] = {"all", "any", NULL};
 static const char *const ConcurrencyPolicies[] =
 {"forbid", "allow", "replace", NULL};
 static const char *const MissedRunPolicies[] = {"skip", "once", "all", NULL};
+static const char *const WebhookSignatureSchemes[] = {"timestamp", "body", NULL};
 
 /*
  * CheckNotBlank
@@ -193,10 +194,19 @@ static const FieldSpec WebhookFields[] = {
 		.description = "Path segment that names this job in receive_webhook(); unique across jobs"},
 	{.name = "secret", .kind = FIELD_STRING, .required = true,
 		.min_length = 16, .max_length = 256, .secret = SECRET_WEBHOOK,
-		.description = "Shared secret for the HMAC-SHA256 signature of the body; shown to readers as \"" REDACTED_SECRET "\""},
-	{.name = "toleranceSeconds", .kind = FIELD_INTEGER, .default_json = "300",
-		.minimum = 1, .maximum = 86400,
-		.description = "How far a signed timestamp may be from now before the call is refused as a replay"},
+		.description = "Shared secret the sender keys each call's HMAC-SHA256 signature with; shown to readers as \"" REDACTED_SECRET "\""},
+	/*
+	 * One scheme per job: a job that took both would take a call signed as
+	 * timestamp "." body again, at any time, as a body of that text sent
+	 * without a timestamp.  The timestamped one is the default because it
+	 * is the one that refuses replays.
+	 */
+	{.name = "signature", .kind = FIELD_STRING, .default_json = "\"timestamp\"",
+		.allowed = WebhookSignatureSchemes,
+		.description = "What each call's HMAC-SHA256 covers: \"timestamp\", the timestamp sent with it, \".\" and the body (Stripe's scheme: within toleranceSeconds, accepted once); \"body\", the body alone, sent without a timestamp (GitHub's scheme: no replay protection). A call in the other form is refused"},
+	{.name = "toleranceSeconds", .kind = FIELD_INTEGER, .when = "timestamp",
+		.default_json = "300", .minimum = "1", .maximum = "86400",
+		.description = "How far a signed timestamp may be from now before the call is refused as a replay; only with signature \"timestamp\""},
 	{0}
 };
 
@@ -223,7 +233,7 @@ static const FieldSpec TriggerFields[] = {
 		.fields = ScheduleFields,
 		.description = "Required when type is schedule"},
 	{.name = "webhook", .kind = FIELD_OBJECT, .when = "webhook",
-		.fields = WebhookFields,
+		.discriminator = "signature", .fields = WebhookFields,
 		.description = "Required when type is webhook"},
 	{.name = "dependency", .kind = FIELD_OBJECT, .when = "dependency",
 		.fields = DependencyFields,
@@ -233,16 +243,16 @@ static const FieldSpec TriggerFields[] = {
 
 static const FieldSpec RetryFields[] = {
 	{.name = "maxAttempts", .kind = FIELD_INTEGER, .default_json = "3",
-		.minimum = 1, .maximum = 100,
+		.minimum = "1", .maximum = "100",
 		.description = "Attempts in all, the first run included"},
 	{.name = "initialDelaySeconds", .kind = FIELD_INTEGER, .default_json = "60",
-		.minimum = 0, .maximum = 86400,
+		.minimum = "0", .maximum = "86400",
 		.description = "Delay before the first retry"},
 	{.name = "backoffMultiplier", .kind = FIELD_NUMBER, .default_json = "2",
-		.minimum = 1, .maximum = 10,
+		.minimum = "1", .maximum = "10",
 		.description = "Each retry waits this many times longer than the one before"},
 	{.name = "maxDelaySeconds", .kind = FIELD_INTEGER, .default_json = "3600",
-		.minimum = 1, .maximum = 604800,
+		.minimum = "1", .maximum = "604800",
 		.description = "Upper bound of the delay; at least initialDelaySeconds"},
 	{.name = "jitter", .kind = FIELD_BOOLEAN, .default_json = "true",
 		.description = "Spread retries by up to 20% of their delay, either way"},
@@ -257,10 +267,10 @@ static const FieldSpec ExecutionFields[] = {
 		.min_length = 1, .max_length = NAMEDATALEN - 1, .check = CheckRunAs,
 		.description = "Role whose privileges the command runs with; the writer must be a member of it (default: the writer)"},
 	{.name = "priority", .kind = FIELD_INTEGER, .default_json = "50",
-		.minimum = 0, .maximum = 100,
+		.minimum = "0", .maximum = "100",
 		.description = "Higher runs first when runs wait for a worker"},
 	{.name = "timeoutSeconds", .kind = FIELD_INTEGER, .default_json = "3600",
-		.minimum = 1, .maximum = 86400,
+		.minimum = "1", .maximum = "86400",
 		.description = "The run is cancelled and ends timed_out after this long"},
 	{.name = "retry", .kind = FIELD_OBJECT, .default_json = "{}",
 		.fields = RetryFields,
@@ -312,7 +322,7 @@ static const FieldSpec NotificationFields[] = {
 
 static const FieldSpec HistoryFields[] = {
 	{.name = "retentionDays", .kind = FIELD_INTEGER, .required = true,
-		.minimum = 1, .maximum = 36500,
+		.minimum = "1", .maximum = "36500",
 		.description = "Days this job's finished executions are kept"},
 	{0}
 };

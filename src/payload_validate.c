@@ -23,14 +23,11 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "catalog/pg_collation.h"
 #include "mb/pg_wchar.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/float.h"
 #include "utils/numeric.h"
 #include "utils/varlena.h"
 
@@ -228,6 +225,16 @@ ReportUnknownKeys(Walk *walk, const FieldSpec *spec, JsonbContainer *object,
 }
 
 /*
+ * HasDefault
+ *	  Does an absent field get a value of its own?
+ */
+static bool
+HasDefault(const FieldSpec *spec)
+{
+	return spec->default_json != NULL || spec->default_fn != NULL;
+}
+
+/*
  * DefaultValue
  *	  The default of an absent field as a JsonbValue, or NULL when it has
  *	  none (an optional section that stays absent).
@@ -332,7 +339,7 @@ ValidateObjectFields(Walk *walk, const FieldSpec *spec, JsonbContainer *object,
 							   path, spec->discriminator, chosen);
 				continue;
 			}
-			if (value == NULL)
+			if (value == NULL && !HasDefault(child))
 			{
 				ProblemAdd(walk->problems, child_path,
 						   "is required when %s.%s is \"%s\"",
@@ -527,35 +534,126 @@ ValidateStringArray(Walk *walk, const FieldSpec *spec, JsonbContainer *array,
 	pushJsonbValue(state, WJB_END_ARRAY, NULL);
 }
 
+/* Longest number a message shows as written; see NumberForMessage. */
+#define MESSAGE_NUMBER_CHARS 40
+
+/*
+ * NumberForMessage
+ *	  A number as a message shows it: as written (numeric_out) when that is
+ *	  short; else in exact scientific notation, so that 1e400 reads
+ *	  "1e+400" rather than 401 digits; else, when that is long too, its
+ *	  first digits and "...".  Never rounded: a message about
+ *	  10.0000000000000000000000000001 must not say "10".
+ */
+static char *
+NumberForMessage(Numeric value)
+{
+	char	   *plain = DatumGetCString(DirectFunctionCall1(numeric_out,
+															NumericGetDatum(value)));
+	const char *p = plain;
+	StringInfoData sci;
+	char	   *digits;
+	int			point;
+	int			first;
+	int			last;
+	int			n = 0;
+
+	if (strlen(plain) <= MESSAGE_NUMBER_CHARS)
+		return plain;
+
+	/* numeric_out writes [-]digits[.digits]: no exponent, no NaN here. */
+	initStringInfo(&sci);
+	if (*p == '-')
+		appendStringInfoChar(&sci, *p++);
+	point = strcspn(p, ".");
+	digits = palloc(strlen(p) + 1);
+	for (; *p; p++)
+		if (isdigit((unsigned char) *p))
+			digits[n++] = *p;
+	for (first = 0; first < n && digits[first] == '0'; first++)
+		;
+	for (last = n - 1; last > first && digits[last] == '0'; last--)
+		;
+	if (first == n)
+		return pstrdup("0");
+	appendStringInfoChar(&sci, digits[first]);
+	if (last > first)
+		appendStringInfo(&sci, ".%.*s", last - first, digits + first + 1);
+	appendStringInfo(&sci, "e%+03d", point - 1 - first);
+	if (sci.len <= MESSAGE_NUMBER_CHARS)
+		return sci.data;
+	return psprintf("%.*s...", MESSAGE_NUMBER_CHARS, plain);
+}
+
+/*
+ * NumericFromLiteral
+ *	  A bound of the field table as numeric.
+ */
+static Datum
+NumericFromLiteral(const char *literal)
+{
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(literal),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+/*
+ * RangeForMessage
+ *	  The bounds of a number field: "1-10", "at least 1", "at most 10".
+ */
+static char *
+RangeForMessage(const FieldSpec *spec)
+{
+	if (spec->minimum != NULL && spec->maximum != NULL)
+		return psprintf("%s-%s", spec->minimum, spec->maximum);
+	if (spec->minimum != NULL)
+		return psprintf("at least %s", spec->minimum);
+	return psprintf("at most %s", spec->maximum);
+}
+
 /*
  * ValidateNumber
- *	  Integers and numbers: range, and integrality for integers (50.0 is
- *	  accepted and stored as 50).
+ *	  Integers and numbers: integrality for integers, then range, both
+ *	  decided on the numeric value itself, never on a double, so that
+ *	  5.0000000000000000001 is not an integer and
+ *	  10.0000000000000000000000000001 is above 10.  An integer is stored in
+ *	  its plain form (50.0 and 5e1 as 50, -0 as 0); a number as written.
  */
 static void
 ValidateNumber(Walk *walk, const FieldSpec *spec, JsonbValue *value,
 			   const char *path, JsonbParseState **state)
 {
-	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
-														   NumericGetDatum(value->val.numeric)));
-	double		d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow,
-													   NumericGetDatum(value->val.numeric)));
+	Datum		number = NumericGetDatum(value->val.numeric);
 
-	/* 1e300 would print as 301 digits: messages show such values short. */
-	if (strlen(text) > 24)
-		text = psprintf("%g", d);
-
-	if (spec->kind == FIELD_INTEGER && d != floor(d))
-		ProblemAdd(walk->problems, path, "value %s is not an integer", text);
-	else if (d < spec->minimum || d > spec->maximum)
-		ProblemAdd(walk->problems, path, "value %s is out of range (%.15g-%.15g)",
-				   text, spec->minimum, spec->maximum);
-	else if (spec->kind == FIELD_INTEGER)
+	if (spec->kind == FIELD_INTEGER &&
+		DatumGetInt32(DirectFunctionCall2(numeric_cmp, number,
+										  DirectFunctionCall2(numeric_trunc, number,
+															  Int32GetDatum(0)))) != 0)
+	{
+		ProblemAdd(walk->problems, path, "value %s is not an integer",
+				   NumberForMessage(value->val.numeric));
+		pushJsonbValue(state, WJB_VALUE, value);
+		return;
+	}
+	if ((spec->minimum != NULL &&
+		 DatumGetInt32(DirectFunctionCall2(numeric_cmp, number,
+										   NumericFromLiteral(spec->minimum))) < 0) ||
+		(spec->maximum != NULL &&
+		 DatumGetInt32(DirectFunctionCall2(numeric_cmp, number,
+										   NumericFromLiteral(spec->maximum))) > 0))
+	{
+		ProblemAdd(walk->problems, path, "value %s is out of range (%s)",
+				   NumberForMessage(value->val.numeric), RangeForMessage(spec));
+		pushJsonbValue(state, WJB_VALUE, value);
+		return;
+	}
+	if (spec->kind == FIELD_INTEGER)
 	{
 		JsonbValue	normalised;
 
+		/* Within the table's bounds, so within int64. */
 		normalised.type = jbvNumeric;
-		normalised.val.numeric = int64_to_numeric((int64) d);
+		normalised.val.numeric =
+			int64_to_numeric(DatumGetInt64(DirectFunctionCall1(numeric_int8, number)));
 		pushJsonbValue(state, WJB_VALUE, &normalised);
 		return;
 	}

@@ -36,6 +36,7 @@ my %jobs = (
 	'minimal-manual' => '{"execution": {"command": "SELECT 1"}}',
 	'minimal-schedule' => '{"trigger": {"type": "schedule", "schedule": {"cron": "*/5 * * * *"}}, "execution": {"command": "SELECT 1"}}',
 	'minimal-webhook' => '{"trigger": {"type": "webhook", "webhook": {"path": "minimal", "secret": "0123456789abcdef"}}, "execution": {"command": "SELECT 1"}}',
+	'body-signed-webhook' => '{"trigger": {"type": "webhook", "webhook": {"path": "github", "secret": "0123456789abcdef", "signature": "body"}}, "execution": {"command": "SELECT 1"}}',
 	'minimal-dependency' => '{"trigger": {"type": "dependency", "dependency": {"jobIds": ["minimal-manual"]}}, "execution": {"command": "SELECT 1"}}',
 	'full' => '{"enabled": false,
 		"trigger": {"type": "schedule", "schedule": {"cron": "0 4 * * mon-fri", "timezone": "America/New_York"}},
@@ -53,7 +54,7 @@ for my $id (sort { $a eq 'minimal-dependency' ? 1 : $b eq 'minimal-dependency' ?
 
 my @stored = split /\n/,
   $node->safe_psql('postgres', 'SELECT payload FROM jobconfig.job_configs ORDER BY job_id');
-is(scalar(@stored), 5, 'five jobs stored');
+is(scalar(@stored), 6, 'six jobs stored');
 my @verdicts = schema_verdicts(@stored);
 is($verdicts[$_], 'valid', "stored payload $_ is valid under the schema") for 0 .. $#stored;
 
@@ -101,6 +102,8 @@ my @broken = (
 	[ 'webhook path with slash', '{"trigger": {"type": "webhook", "webhook": {"path": "a/b", "secret": "0123456789abcdef"}}, "execution": {"command": "x"}}' ],
 	[ 'webhook secret short', '{"trigger": {"type": "webhook", "webhook": {"path": "ab", "secret": "0123"}}, "execution": {"command": "x"}}' ],
 	[ 'webhook tolerance 0', '{"trigger": {"type": "webhook", "webhook": {"path": "ab", "secret": "0123456789abcdef", "toleranceSeconds": 0}}, "execution": {"command": "x"}}' ],
+	[ 'webhook signature scheme', '{"trigger": {"type": "webhook", "webhook": {"path": "ab", "secret": "0123456789abcdef", "signature": "both"}}, "execution": {"command": "x"}}' ],
+	[ 'webhook tolerance without timestamp', '{"trigger": {"type": "webhook", "webhook": {"path": "ab", "secret": "0123456789abcdef", "signature": "body", "toleranceSeconds": 300}}, "execution": {"command": "x"}}' ],
 	[ 'dependency empty', '{"trigger": {"type": "dependency", "dependency": {"jobIds": []}}, "execution": {"command": "x"}}' ],
 	[ 'dependency bad id', '{"trigger": {"type": "dependency", "dependency": {"jobIds": ["UPPER"]}}, "execution": {"command": "x"}}' ],
 	[ 'dependency repeated', '{"trigger": {"type": "dependency", "dependency": {"jobIds": ["full", "full"]}}, "execution": {"command": "x"}}' ],

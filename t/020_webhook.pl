@@ -1,10 +1,14 @@
 # Inbound webhooks: jobconfig.receive_webhook(path, body, signature,
 # timestamp) runs the job whose trigger.webhook.path is path, with the body
 # as its input, when signature is "sha256=" || hex(HMAC-SHA256(secret,
-# message)) -- message being the body, or timestamp || '.' || body when a
-# timestamp is given, which must then be within toleranceSeconds of now.
-# Anyone may call it, anon included; every refusal queues nothing, a wrong
-# signature and an unknown path look the same, and no error shows a secret.
+# message)).  Each job takes one form, its trigger.webhook.signature:
+# "timestamp" (the default, Stripe's), message = timestamp || '.' || body
+# with the timestamp sent and within toleranceSeconds of now, each call
+# accepted once; or "body" (GitHub's), message = the body, no timestamp
+# sent.  Anyone may call it, anon included; every refusal queues nothing,
+# a wrong signature, a call in the other form and an unknown path look the
+# same, no error shows a secret, and a validly signed body that jsonb
+# cannot hold still runs the job, as a jsonb string.
 use strict;
 use warnings;
 use FindBin;
@@ -28,24 +32,30 @@ my $secret = 'whsec-Deploy-0123456789-abcdef';
 my $other_secret = 'whsec-Other-9876543210-fedcba';
 my $quick_secret = 'whsec-Quick-5555555555-aaaaaa';
 my $sleepy_secret = 'whsec-Sleepy-777777777-bbbbbb';
-my @secrets = ($secret, $other_secret, $quick_secret, $sleepy_secret);
+my $stripe_secret = 'whsec-Stripe-333333333-dddddd';
+my @secrets = ($secret, $other_secret, $quick_secret, $sleepy_secret, $stripe_secret);
 
-# webhook_job(job_id, path, secret, tolerance, enabled): a webhook job that
-# records its input, created by a writer (service_role) to run as itself.
+# webhook_job(job_id, path, secret, signature => 'body' | 'timestamp',
+# tolerance => s, enabled => 'false'): a webhook job that records its
+# input, created by a writer (service_role) to run as itself.
 sub webhook_job
 {
-	my ($id, $path, $key, $tolerance, $enabled) = @_;
-	$enabled //= 'true';
+	my ($id, $path, $key, %opt) = @_;
+	my $enabled = $opt{enabled} // 'true';
+	my $hook = qq{"path": "$path", "secret": "$key", "signature": "$opt{signature}"};
+	$hook .= qq{, "toleranceSeconds": $opt{tolerance}} if defined $opt{tolerance};
 	$node->safe_psql('postgres', qq{SET ROLE service_role; SELECT jobconfig.create_job('$id', \$jc\${
 		"enabled": $enabled,
-		"trigger": {"type": "webhook", "webhook": {"path": "$path", "secret": "$key", "toleranceSeconds": $tolerance}},
+		"trigger": {"type": "webhook", "webhook": {$hook}},
 		"execution": {"command": "INSERT INTO public.hooks (job, input) VALUES ('$id', jobconfig.current_input())",
 		              "retry": {"maxAttempts": 1}}}\$jc\$)});
 }
-webhook_job('deploy', 'deploy', $secret, 300);
-webhook_job('other', 'other-hook', $other_secret, 300);
-webhook_job('quick', 'quick', $quick_secret, 2);
-webhook_job('sleepy', 'sleepy', $sleepy_secret, 300, 'false');
+# GitHub's scheme for most, Stripe's for "stripe" and "quick".
+webhook_job('deploy', 'deploy', $secret, signature => 'body');
+webhook_job('other', 'other-hook', $other_secret, signature => 'body');
+webhook_job('stripe', 'stripe', $stripe_secret, signature => 'timestamp', tolerance => 300);
+webhook_job('quick', 'quick', $quick_secret, signature => 'timestamp', tolerance => 2);
+webhook_job('sleepy', 'sleepy', $sleepy_secret, signature => 'body', enabled => 'false');
 
 # sign(secret, body, timestamp): the signature a sender computes.
 sub sign
@@ -163,40 +173,50 @@ is($node->safe_psql('postgres', "SELECT input ->> 'msg' FROM jobconfig.job_execu
 # arguments, as PostgREST calls it.
 $body = '{"event": "invoice.paid"}';
 my $now = $node->safe_psql('postgres', 'SELECT extract(epoch FROM now())::bigint');
-my $tsig = sign($secret, $body, $now);
-$r = hook('deploy', $body, $tsig, $now, named => 1);
+my $tsig = sign($stripe_secret, $body, $now);
+$r = hook('stripe', $body, $tsig, $now, named => 1);
 like($r->{id}, qr/^\d+$/, 'a fresh signed timestamp is accepted (named arguments)') or diag explain $r;
 my $first = $r->{id} // 0;
-is(wait_done($first), 'succeeded|webhook|deploy', 'and runs the job');
+is(wait_done($first), 'succeeded|webhook|stripe', 'and runs the job');
 # Stripe's convention checks only the age of the timestamp; jobconfig also
 # remembers each signed call until its tolerance has passed, so the same
 # call replayed within the tolerance is refused too, and queues nothing.
 my $queued = count();
-$r = hook('deploy', $body, $tsig, $now);
+$r = hook('stripe', $body, $tsig, $now);
 is($r->{sqlstate}, '28000', 'the same signed call replayed within its tolerance is refused with 28000');
 like($r->{message}, qr/received before/, 'and the message says it was received before');
 is(count(), $queued, 'and the replay queued nothing');
-$r = hook('deploy', $body, uc($tsig), $now);
+$r = hook('stripe', $body, uc($tsig), $now);
 is($r->{sqlstate}, '28000', 'so is the replay with its signature in upper case');
 is(count(), $queued, 'which queued nothing either');
 
 # Refusals: nothing queued, SQLSTATE 28000, the same message whether the
-# path exists or not.
+# path exists or not, and whether the signature is wrong or in the form the
+# job does not take.
 my $before = count();
 $body = '{"ref": "refs/heads/main", "amount": 17}';
 my $good = sign($secret, $body);
 (my $altered = $body) =~ s/17/18/;
+my $hour_ago = $now - 3600;
 my %refused = (
 	'a signature made with another secret' => hook('deploy', $body, sign('not-the-secret-at-all', $body)),
 	'a malformed signature' => hook('deploy', $body, 'sha256=zzzz'),
 	'a NULL signature' => hook('deploy', $body, undef),
 	'an empty signature' => hook('deploy', $body, ''),
 	'a body altered by one byte' => hook('deploy', $altered, $good),
-	'a body signed without its timestamp' => hook('deploy', $body, $good, $now),
-	'a timestamp signed but not sent' => hook('deploy', $body, sign($secret, $body, $now)),
+	'a body-signed job sent a timestamp beside its signature' => hook('deploy', $body, $good, $now),
+	'a body-signed job sent a timestamp-signed call' => hook('deploy', $body, sign($secret, $body, $now), $now),
+	'a body-signed job sent a timestamp signature without the timestamp' => hook('deploy', $body, sign($secret, $body, $now)),
+	'a timestamp-signed job sent the body signed alone' => hook('stripe', $body, sign($stripe_secret, $body)),
+	# A call captured an hour ago, sent again as the body "<timestamp>.<body>"
+	# without a timestamp: its signature is right for that body, and once
+	# passed both the tolerance and the once-only guard.
+	'a timestamp-signed call replayed as "<timestamp>.<body>" without a timestamp'
+	  => hook('stripe', "$hour_ago.$body", sign($stripe_secret, $body, $hour_ago)),
 	'the right secret for another path' => hook('other-hook', $body, $good),
 	'an unknown path' => hook('no-such-hook', $body, $good),
 	'an unknown path, unsigned' => hook('no-such-hook', $body, undef),
+	'an unknown path, with a timestamp' => hook('no-such-hook', $body, sign($secret, $body, $now), $now),
 	'a disabled job, wrong signature' => hook('sleepy', $body, sign('not-the-secret-at-all', $body)),
 );
 my $reference = $refused{'a signature made with another secret'};
@@ -207,6 +227,8 @@ foreach my $case (sort keys %refused)
 }
 is($refused{'an unknown path'}{error}, $refused{'a body altered by one byte'}{error},
 	'the whole error report (detail, hint, source location) for an unknown path is that of a bad signature');
+is($refused{'an unknown path, with a timestamp'}{error}, $refused{'a timestamp-signed job sent the body signed alone'}{error},
+	'and that of a call in the form the job does not take');
 is(count(), $before, 'no refused call queued anything');
 
 # Timestamps outside the tolerance are refused with 28000, timestamps that
@@ -215,7 +237,7 @@ foreach my $case (['ten minutes old', $now - 600, '28000'], ['ten minutes ahead'
 	['not a number', 'yesterday', '22007'], ['fractional garbage', '17e99', '22007'])
 {
 	my ($what, $ts, $code) = @$case;
-	$r = hook('deploy', $body, sign($secret, $body, $ts), $ts);
+	$r = hook('stripe', $body, sign($stripe_secret, $body, $ts), $ts);
 	is($r->{sqlstate}, $code, "a timestamp $what is refused with $code");
 	like($r->{message}, qr/timestamp/i, "and the message says it is the timestamp ($what)");
 }
@@ -246,7 +268,7 @@ is(wait_done($r->{id}), 'succeeded|webhook|sleepy', 'and it ran');
 
 # A new secret replaces the old one at once.
 $node->safe_psql('postgres', qq{SET ROLE service_role; SELECT jobconfig.update_job('other', \$jc\${
-	"trigger": {"type": "webhook", "webhook": {"path": "other-hook", "secret": "whsec-Rotated-1111111111-cccccc"}},
+	"trigger": {"type": "webhook", "webhook": {"path": "other-hook", "secret": "whsec-Rotated-1111111111-cccccc", "signature": "body"}},
 	"execution": {"command": "INSERT INTO public.hooks (job, input) VALUES ('other', jobconfig.current_input())",
 	              "retry": {"maxAttempts": 1}}}\$jc\$)});
 push @secrets, 'whsec-Rotated-1111111111-cccccc';
@@ -282,6 +304,33 @@ $body = '{"from": "stranger"}';
 $r = hook('deploy', $body, sign($secret, $body), role => 'stranger');
 like($r->{id}, qr/^\d+$/, 'a role jobconfig knows nothing of can call it too') or diag explain $r;
 wait_done($r->{id});
+
+# A validly signed body that jsonb cannot hold -- a number beyond numeric's
+# range, nesting deeper than the server's stack allows -- is not lost: the
+# job runs with the body as a jsonb string, as for a body that is not JSON.
+foreach my $case (['a number beyond numeric', '{"amount": 1e1000000}'],
+	['nesting deeper than the stack allows', ('[' x 100000) . (']' x 100000)])
+{
+	my ($what, $b) = @$case;
+	$r = hook('deploy', $b, sign($secret, $b));
+	like($r->{id}, qr/^\d+$/, "a signed body with $what is accepted") or diag explain $r;
+	is(wait_done($r->{id}), 'succeeded|webhook|deploy', "and the job runs ($what)");
+	is($node->safe_psql('postgres', qq{SELECT jsonb_typeof(input) || '|' || (md5(input #>> '{}') = md5(\$wh\$$b\$wh\$))
+		FROM public.hooks WHERE job = 'deploy' ORDER BY id DESC LIMIT 1}),
+		'string|true', "with the body as a jsonb string for its input ($what)");
+}
+# Timestamped: the replay guard's row is written with the queued run, so
+# the call is refused when sent again, and queues nothing then.
+$body = '{"amount": 1e1000000}';
+$now = $node->safe_psql('postgres', 'SELECT extract(epoch FROM now())::bigint');
+$tsig = sign($stripe_secret, $body, $now);
+$r = hook('stripe', $body, $tsig, $now);
+like($r->{id}, qr/^\d+$/, 'a timestamped call with such a body is accepted') or diag explain $r;
+is(wait_done($r->{id}), 'succeeded|webhook|stripe', 'and runs the job');
+$before = count();
+$r = hook('stripe', $body, $tsig, $now);
+like($r->{message}, qr/received before/, 'and the same call sent again is refused as received before');
+is(count(), $before, 'queueing nothing');
 
 # Bodies over jobconfig.webhook_max_bytes (bytes, not characters): 54000.
 ($ret, $out, $err) = $node->psql('postgres', q{ALTER SYSTEM SET jobconfig.webhook_max_bytes = '1kB'});

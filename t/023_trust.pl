@@ -302,6 +302,17 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM jobconfig.job_executions
 note($node->safe_psql('postgres', q{SELECT string_agg(status || ' ' || n, ', ') FROM
 	(SELECT status, count(*) n FROM jobconfig.job_executions WHERE job_id IN ('short', 'short-top') GROUP BY 1) s}));
 
+# What a run stores is bounded by log_max_bytes (64kB here), errors too.
+job('huge-error', 'runner', q{DO $$ BEGIN RAISE NOTICE '%', repeat('n', 5000000); RAISE EXCEPTION '%', repeat('m', 5000000) USING DETAIL = repeat('d', 5000000), HINT = repeat('h', 5000000); END $$});
+job('huge-error-batch', 'runner', q{SELECT repeat('x', 5000000)::integer});
+for my $huge ('huge-error', 'huge-error-batch')
+{
+	my $id = run($huge);
+	is($node->safe_psql('postgres', qq{SELECT status, octet_length(error) <= 65536 + 3,
+		octet_length(log::text) < 3 * 65536 FROM jobconfig.job_executions WHERE id = $id}),
+		'failed|t|t', "$huge: a 5 MB error is stored cut to log_max_bytes");
+}
+
 # -- 4. The timeout of last resort on an idle server ----------------------
 
 job('stubborn', 'runner',

@@ -17,6 +17,7 @@ CREATE TABLE jobconfig.job_configs (
     cron            text,
     timezone        text,
     webhook_path    text,
+    webhook_signature text,
     depends_on      text[],
     run_as          regrole NOT NULL,
     priority        integer NOT NULL,
@@ -27,13 +28,17 @@ CREATE TABLE jobconfig.job_configs (
         CHECK (job_id ~ '^[a-z0-9][a-z0-9_-]{0,62}$'),
     CONSTRAINT job_configs_trigger_type_check
         CHECK (trigger_type IN ('schedule', 'webhook', 'manual', 'dependency')),
-    CONSTRAINT job_configs_priority_check CHECK (priority BETWEEN 0 AND 100)
+    CONSTRAINT job_configs_priority_check CHECK (priority BETWEEN 0 AND 100),
+    CONSTRAINT job_configs_webhook_signature_check
+        CHECK (webhook_signature IN ('timestamp', 'body'))
 );
 
 COMMENT ON TABLE jobconfig.job_configs IS
     'One row per job: its declarative payload and the columns derived from it';
 COMMENT ON COLUMN jobconfig.job_configs.payload IS
     'The job configuration, validated and completed with defaults; secrets appear redacted';
+COMMENT ON COLUMN jobconfig.job_configs.webhook_signature IS
+    'What a webhook call''s signature covers (webhook trigger only), derived from payload; receive_webhook reads it, not the payload, before the signature is checked';
 COMMENT ON COLUMN jobconfig.job_configs.next_run_at IS
     'Next schedule slot (schedule trigger only), derived from payload';
 
