@@ -46,6 +46,7 @@ PG_FUNCTION_INFO_V1(jobconfig_interrupt_at_commit);
 /* A run to interrupt at commit. */
 typedef struct PendingCancel
 {
+	SubTransactionId subid;		/* the subtransaction that asked */
 	int64		execution_id;
 	CancelReason reason;
 	char		by[NAMEDATALEN];
@@ -133,8 +134,39 @@ WakeupAtCommit(XactEvent event, void *arg)
 }
 
 /*
+ * CancelsOfSubtransaction
+ *	  SubXactCallback: a cancel asked for in a subtransaction that rolls
+ *	  back (ROLLBACK TO a savepoint) is not sent; one in a subtransaction
+ *	  that commits now belongs to its parent.  (Other wake-ups are hints,
+ *	  harmless when nothing came of them.)
+ */
+static void
+CancelsOfSubtransaction(SubXactEvent event, SubTransactionId subid,
+						SubTransactionId parent, void *arg)
+{
+	ListCell   *lc;
+
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		foreach(lc, cancels)
+			if (((PendingCancel *) lfirst(lc))->subid == subid)
+				cancels = foreach_delete_current(cancels, lc);
+	}
+	else if (event == SUBXACT_EVENT_COMMIT_SUB)
+	{
+		foreach(lc, cancels)
+		{
+			PendingCancel *cancel = lfirst(lc);
+
+			if (cancel->subid == subid)
+				cancel->subid = parent;
+		}
+	}
+}
+
+/*
  * EnsureCallback
- *	  Register the transaction callback, once per backend.
+ *	  Register the transaction callbacks, once per backend.
  */
 static void
 EnsureCallback(void)
@@ -142,6 +174,7 @@ EnsureCallback(void)
 	if (!callback_registered)
 	{
 		RegisterXactCallback(WakeupAtCommit, NULL);
+		RegisterSubXactCallback(CancelsOfSubtransaction, NULL);
 		callback_registered = true;
 	}
 }
@@ -184,6 +217,7 @@ WakeupCancelAtCommit(int64 execution_id, CancelReason reason, const char *by)
 	MemoryContext old = MemoryContextSwitchTo(TopTransactionContext);
 	PendingCancel *cancel = palloc0(sizeof(PendingCancel));
 
+	cancel->subid = GetCurrentSubTransactionId();
 	cancel->execution_id = execution_id;
 	cancel->reason = reason;
 	strlcpy(cancel->by, by ? by : "", NAMEDATALEN);

@@ -302,6 +302,21 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM jobconfig.job_executions
 note($node->safe_psql('postgres', q{SELECT string_agg(status || ' ' || n, ', ') FROM
 	(SELECT status, count(*) n FROM jobconfig.job_executions WHERE job_id IN ('short', 'short-top') GROUP BY 1) s}));
 
+# A cancel rolled back to a savepoint is no cancel.
+job('sleeper', 'runner', q{SELECT pg_sleep(1)});
+my $sleeper = $node->safe_psql('postgres', q{SET ROLE w; SELECT jobconfig.run_job('sleeper')});
+JobconfigTest::wait_until($node, "SELECT status = 'running' FROM jobconfig.job_executions WHERE id = $sleeper");
+$node->safe_psql('postgres', qq{
+	SET ROLE w;
+	BEGIN;
+	SAVEPOINT s;
+	SELECT jobconfig.cancel_execution($sleeper);
+	ROLLBACK TO SAVEPOINT s;
+	COMMIT;
+});
+JobconfigTest::wait_until($node, "SELECT finished_at IS NOT NULL FROM jobconfig.job_executions WHERE id = $sleeper");
+like(outcome($sleeper), qr/^succeeded/, 'a cancel rolled back to a savepoint does not cancel the run');
+
 # What a run stores is bounded by log_max_bytes (64kB here), errors too.
 job('huge-error', 'runner', q{DO $$ BEGIN RAISE NOTICE '%', repeat('n', 5000000); RAISE EXCEPTION '%', repeat('m', 5000000) USING DETAIL = repeat('d', 5000000), HINT = repeat('h', 5000000); END $$});
 job('huge-error-batch', 'runner', q{SELECT repeat('x', 5000000)::integer});
