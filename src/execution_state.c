@@ -231,6 +231,7 @@ jobconfig_execution_transition(PG_FUNCTION_ARGS)
 	char	   *new_name;
 	int			from;
 	int			to;
+	bool		by_worker;
 	int			i;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ||
@@ -265,14 +266,15 @@ jobconfig_execution_transition(PG_FUNCTION_ARGS)
 		return PointerGetDatum(new_row);
 	}
 
-	if (!MoveIsLegal(from, to, ByOwnWorker()))
+	by_worker = ByOwnWorker();
+	if (!MoveIsLegal(from, to, by_worker))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("execution %s cannot go from %s to %s",
 						SPI_getvalue(old_row, desc, SPI_fnumber(desc, "id")),
 						old_name, new_name),
 				 errhint("Cancel a run with jobconfig.cancel_execution(); only jobconfig's workers start and end runs.")));
-	if (!ByOwnWorker())
+	if (!by_worker)
 	{
 		for (i = 0; i < lengthof(workers_only); i++)
 			if (ColumnChanged(desc, old_row, new_row, workers_only[i], &isnull) &&

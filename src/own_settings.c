@@ -76,6 +76,18 @@ static List *role_settings = NIL;
 static MemoryContext role_settings_context = NULL;
 
 /*
+ * PinSearchPath
+ *	  search_path = pg_catalog, pg_temp, until the current GUC nest level
+ *	  ends.
+ */
+static void
+PinSearchPath(void)
+{
+	(void) set_config_option("search_path", OWN_SEARCH_PATH, PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
  * OwnSettingsEnter
  *	  Pin the search_path for one statement of jobconfig's own; returns the
  *	  GUC nest level for OwnSettingsLeave (or -1 when the path was pinned
@@ -91,8 +103,7 @@ OwnSettingsEnter(void)
 		strcmp(namespace_search_path, OWN_SEARCH_PATH) == 0)
 		return -1;
 	nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", OWN_SEARCH_PATH, PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	PinSearchPath();
 	return nest;
 }
 
@@ -198,8 +209,7 @@ ServerSettingsEnter(void)
 		(void) set_config_option(var->name, NULL, PGC_SUSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 	}
-	(void) set_config_option("search_path", OWN_SEARCH_PATH, PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	PinSearchPath();
 	return nest;
 }
 

@@ -284,15 +284,14 @@ RunSessionBegin(const RunIdentity *run)
 }
 
 /*
- * RunSessionSettle
- *	  The run's command is over: settle its end.  A cancel request still
- *	  pending is waited for; a committed one means the run ends cancelled,
- *	  which, when "raise", is raised here (the caller is still inside the
- *	  run, whose effects this rolls back).  From here on no cancel is taken
- *	  and no SIGINT heeded.  Returns why it was cancelled, or CANCEL_NONE.
+ * AwaitCancel
+ *	  Wait for the transaction of a cancel request still pending (and for
+ *	  any that came meanwhile); returns the reason of the request in
+ *	  force, or CANCEL_NONE.  With "settle", the run takes no request
+ *	  after this.
  */
-CancelReason
-RunSessionSettle(bool raise)
+static CancelReason
+AwaitCancel(bool settle)
 {
 	TransactionId waited = InvalidTransactionId;
 	CancelReason reason;
@@ -307,20 +306,46 @@ RunSessionSettle(bool raise)
 		if (!TransactionIdIsValid(pending) || pending == waited)
 		{
 			reason = my_executor->cancel.reason;
-			my_executor->cancellable = false;
+			if (settle)
+				my_executor->cancellable = false;
 			LWLockRelease(JobconfigState->lock);
-			break;
+			return reason;
 		}
 		LWLockRelease(JobconfigState->lock);
 		WaitForCanceller(pending);
 		waited = pending;
 	}
+}
+
+/*
+ * RaiseCancel
+ *	  The error of a run cancelled by a request in force.
+ */
+static void
+RaiseCancel(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_QUERY_CANCELED),
+			 errmsg("canceling statement due to user request")));
+}
+
+/*
+ * RunSessionSettle
+ *	  The run's command is over: settle its end.  A cancel request still
+ *	  pending is waited for; a committed one means the run ends cancelled,
+ *	  which, when "raise", is raised here (the caller is still inside the
+ *	  run, whose effects this rolls back).  From here on no cancel is taken
+ *	  and no SIGINT heeded.  Returns why it was cancelled, or CANCEL_NONE.
+ */
+CancelReason
+RunSessionSettle(bool raise)
+{
+	CancelReason reason = AwaitCancel(true);
+
 	run_interruptible = false;
 	QueryCancelPending = false;
 	if (raise && reason != CANCEL_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("canceling statement due to user request")));
+		RaiseCancel();
 	return reason;
 }
 
@@ -334,22 +359,8 @@ RunSessionSettle(bool raise)
 void
 RunSessionCancelPoint(void)
 {
-	TransactionId pending;
-	CancelReason reason;
-
-	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
-	pending = my_executor->cancellable ? PendingXid(&my_executor->cancel) :
-		InvalidTransactionId;
-	LWLockRelease(JobconfigState->lock);
-	if (TransactionIdIsValid(pending))
-		WaitForCanceller(pending);
-	LWLockAcquire(JobconfigState->lock, LW_EXCLUSIVE);
-	reason = my_executor->cancellable ? my_executor->cancel.reason : CANCEL_NONE;
-	LWLockRelease(JobconfigState->lock);
-	if (reason != CANCEL_NONE)
-		ereport(ERROR,
-				(errcode(ERRCODE_QUERY_CANCELED),
-				 errmsg("canceling statement due to user request")));
+	if (AwaitCancel(false) != CANCEL_NONE)
+		RaiseCancel();
 }
 
 /*
